@@ -1,0 +1,1 @@
+"""Pieces shared by every sb3_pgx algorithm."""

@@ -1,0 +1,58 @@
+"""Optuna samplers and converters for rl-zoo3's ``-optimize``: ``sample_*(trial, n_actions, n_envs, extra)``
+returns constructor kwargs, ``convert_*(trial.params)`` rebuilds the same kwargs from a stored trial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from torch import nn
+
+NET_ARCHS = {
+    "tiny": dict(pi=[64], vf=[64]),
+    "small": dict(pi=[64, 64], vf=[64, 64]),
+    "medium": dict(pi=[256, 256], vf=[256, 256]),
+}
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def convert_actor_critic_common(params: dict[str, Any]) -> dict[str, Any]:
+    """The keys every on-policy sampler here shares: ``one_minus_gamma``, ``one_minus_gae_lambda``,
+    ``n_steps_pow``, ``net_arch`` and ``activation_fn``; other keys pass through unchanged."""
+    out = dict(params)
+    out["gamma"] = 1.0 - out.pop("one_minus_gamma")
+    out["gae_lambda"] = 1.0 - out.pop("one_minus_gae_lambda")
+    out["n_steps"] = 2 ** out.pop("n_steps_pow")
+    out["policy_kwargs"] = dict(net_arch=NET_ARCHS[out.pop("net_arch")], activation_fn=ACTIVATIONS[out.pop("activation_fn")])
+    return out
+
+
+def sample_actor_critic_common(trial: optuna.Trial) -> None:
+    trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True)
+    trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True)
+    trial.suggest_int("n_steps_pow", 6, 12)
+    trial.suggest_categorical("net_arch", list(NET_ARCHS))
+    trial.suggest_categorical("activation_fn", list(ACTIVATIONS))
+
+
+def convert_mirror_params(params: dict[str, Any]) -> dict[str, Any]:
+    """SPMA / MDPO / TRPO-reg: full-batch actor (the Armijo recipe), critic minibatches of 64 or the whole rollout."""
+    out = convert_actor_critic_common(params)
+    out["batch_size"] = None
+    n_rollout = out["n_steps"]
+    critic_batch = out.pop("critic_batch_size_pow", None)
+    out["critic_batch_size"] = None if critic_batch is None or 2**critic_batch >= n_rollout else 2**critic_batch
+    return out
+
+
+def sample_mirror_params(
+    trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
+) -> dict[str, Any]:
+    """Sample eta (log-uniform on the paper's range), m, the critic's step size and the usual on-policy knobs."""
+    sample_actor_critic_common(trial)
+    trial.suggest_float("eta", 0.03, 3.0, log=True)
+    trial.suggest_int("n_epochs", 1, 15)
+    trial.suggest_float("critic_learning_rate", 1e-4, 3e-3, log=True)
+    trial.suggest_int("n_critic_epochs", 1, 20)
+    trial.suggest_int("critic_batch_size_pow", 5, 8)
+    return convert_mirror_params(trial.params)

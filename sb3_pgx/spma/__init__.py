@@ -1,0 +1,3 @@
+from sb3_pgx.spma.spma import SPMA
+
+__all__ = ["SPMA"]

@@ -1,0 +1,3 @@
+from sb3_pgx.trpo_reg.trpo_reg import TRPOReg
+
+__all__ = ["TRPOReg"]

@@ -1,0 +1,37 @@
+"""TRPO-regularized: TRPO's surrogate with the KL as a penalty instead of a constraint (SPMA paper, Sec. 4.1, 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch as th
+from stable_baselines3.common.distributions import Distribution
+
+from sb3_pgx.common.mirror import MirrorAscentAlgorithm
+from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio, trpo_reg_loss
+from sb3_pgx.common.validation import check_choice
+
+KL_ESTIMATORS = ("analytic", "sampled")
+
+
+class TRPOReg(MirrorAscentAlgorithm):
+    """TRPO-regularized: ``mean(-A r) + (1/eta) mean_s KL(pi_old(.|s) || pi_theta(.|s))``.
+
+    No official code exists. Which KL estimator the SPMA paper used is not stated: ``kl_estimator="analytic"``
+    (default, the closed-form per-state KL) or ``"sampled"`` (the k3 estimator ``r - 1 - log r`` of SPMA, which
+    makes TRPO-reg differ from SPMA only in its linear term, r instead of log r).
+
+    :param kl_estimator: ``"analytic"`` or ``"sampled"``
+    :param kwargs: see :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`
+    """
+
+    def __init__(self, *args: Any, kl_estimator: str = "analytic", **kwargs: Any) -> None:
+        check_choice("kl_estimator", kl_estimator, KL_ESTIMATORS)
+        self.kl_estimator = kl_estimator
+        super().__init__(*args, **kwargs)
+
+    def surrogate(
+        self, log_ratio: th.Tensor, advantages: th.Tensor, dist: Distribution, old_dist: Distribution, eta: float
+    ) -> th.Tensor:
+        kl = analytic_kl(old_dist, dist) if self.kl_estimator == "analytic" else bregman_log_ratio(log_ratio)
+        return trpo_reg_loss(log_ratio.exp(), advantages, kl, eta)

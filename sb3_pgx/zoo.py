@@ -1,0 +1,105 @@
+"""rl-zoo3 integration: the table of our algorithms and the patches the start-up hook applies.
+
+rl-zoo3 has no plug-in mechanism, so ``_sb3_pgx_rlzoo_hook`` (run at interpreter start by the ``.pth`` file that
+``pip install`` puts in site-packages) calls the ``patch_*`` functions below right after rl_zoo3 imports the
+module they patch:
+
+- ``patch_utils``: adds our classes to ``rl_zoo3.utils.ALGOS`` (in place, so every CLI's ``--algo`` accepts them);
+- ``patch_hyperparams_opt``: adds our Optuna samplers and converters;
+- ``patch_exp_manager``: makes ``ExperimentManager`` read ``hyperparams/<algo>.yml`` from this package when the
+  zoo's own default file does not exist (``--conf-file`` still overrides).
+
+To add an algorithm, add one :class:`ZooEntry` to :data:`ZOO_ENTRIES`. Nothing here imports torch at module
+import time; classes are imported when rl_zoo3 itself is being imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+_WRAPPED_MARKER = "_sb3_pgx_wrapped"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One algorithm as rl-zoo3 sees it.
+
+    :param algo_class: ``"module:ClassName"`` of the algorithm
+    :param sampler: ``"module:function"`` of the Optuna sampler ``(trial, n_actions, n_envs, additional_args) -> kwargs``
+    :param converter: ``"module:function"`` mapping ``trial.params`` back to constructor kwargs (``load_trial``)
+    """
+
+    algo_class: str
+    sampler: str
+    converter: str
+
+
+ZOO_ENTRIES: dict[str, ZooEntry] = {
+    "spma": ZooEntry("sb3_pgx.spma:SPMA", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"),
+    "mdpo": ZooEntry("sb3_pgx.mdpo:MDPO", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"),
+    "trpo_reg": ZooEntry(
+        "sb3_pgx.trpo_reg:TRPOReg", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"
+    ),
+}
+
+
+def load_object(path: str) -> Any:
+    """Import ``"module:attribute"``."""
+    module_name, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def hyperparams_path(algo: str) -> Path:
+    """Our default ``<algo>.yml``: shipped package data in a wheel, ``<repo>/hyperparams`` in a source checkout."""
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir / "hyperparams" / f"{algo}.yml", package_dir.parent / "hyperparams" / f"{algo}.yml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"sb3_pgx ships no hyperparameter file for algo={algo!r}")
+
+
+def patch_utils(utils: ModuleType) -> None:
+    for key, entry in ZOO_ENTRIES.items():
+        utils.ALGOS.setdefault(key, load_object(entry.algo_class))
+
+
+def patch_hyperparams_opt(hpo: ModuleType) -> None:
+    for key, entry in ZOO_ENTRIES.items():
+        hpo.HYPERPARAMS_SAMPLER.setdefault(key, load_object(entry.sampler))
+        hpo.HYPERPARAMS_CONVERTER.setdefault(key, load_object(entry.converter))
+
+
+def patch_exp_manager(em: ModuleType) -> None:
+    manager = em.ExperimentManager
+    original_init = manager.__init__
+    if getattr(original_init, _WRAPPED_MARKER, False):
+        return
+
+    def __init__(self, args, algo, *rest, **kwargs):  # noqa: N807 (wraps a dunder)
+        original_init(self, args, algo, *rest, **kwargs)
+        # Only replace the zoo's default path, and only when the zoo itself has no such file.
+        if algo in ZOO_ENTRIES and not kwargs.get("config") and not Path(self.config).is_file():
+            self.config = str(hyperparams_path(algo))
+
+    setattr(__init__, _WRAPPED_MARKER, True)
+    __init__.__wrapped__ = original_init  # type: ignore[attr-defined]
+    manager.__init__ = __init__
+    # Let ``policy_kwargs: "dict(...)"`` strings in yml files name our public classes.
+    import sb3_pgx
+
+    for name in sb3_pgx.__all__:
+        em.__dict__.setdefault(name, getattr(sb3_pgx, name))
+
+
+def register() -> None:
+    """Register with rl-zoo3 explicitly (for ``python -S`` or ``pip install --target`` where ``.pth`` files don't run).
+
+    Call it before importing ``rl_zoo3``; calling it later patches the already-imported modules. Idempotent.
+    """
+    import _sb3_pgx_rlzoo_hook
+
+    _sb3_pgx_rlzoo_hook.install()

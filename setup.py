@@ -23,7 +23,9 @@ class build_py_with_startup_files(build_py):  # noqa: N801 (setuptools command n
             # PEP 660: build_lib is a throw-away dir; the unpacked editable wheel is install_lib.
             target = Path(self.get_finalized_command("install").install_lib)
             if not str(target).rstrip("/").endswith(".whl"):
-                warnings.warn(f"sb3_pgx: unexpected editable target {target}; rl-zoo3 startup hook not installed")
+                warnings.warn(
+                    f"sb3_pgx: unexpected editable target {target}; rl-zoo3 startup hook not installed"
+                )
                 return
         else:
             target = Path(self.build_lib)

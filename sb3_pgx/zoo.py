@@ -39,10 +39,20 @@ class ZooEntry:
 
 
 ZOO_ENTRIES: dict[str, ZooEntry] = {
-    "spma": ZooEntry("sb3_pgx.spma:SPMA", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"),
-    "mdpo": ZooEntry("sb3_pgx.mdpo:MDPO", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"),
+    "spma": ZooEntry(
+        "sb3_pgx.spma:SPMA",
+        "sb3_pgx.common.hpo:sample_mirror_params",
+        "sb3_pgx.common.hpo:convert_mirror_params",
+    ),
+    "mdpo": ZooEntry(
+        "sb3_pgx.mdpo:MDPO",
+        "sb3_pgx.common.hpo:sample_mirror_params",
+        "sb3_pgx.common.hpo:convert_mirror_params",
+    ),
     "trpo_reg": ZooEntry(
-        "sb3_pgx.trpo_reg:TRPOReg", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"
+        "sb3_pgx.trpo_reg:TRPOReg",
+        "sb3_pgx.common.hpo:sample_mirror_params",
+        "sb3_pgx.common.hpo:convert_mirror_params",
     ),
 }
 
@@ -56,7 +66,10 @@ def load_object(path: str) -> Any:
 def hyperparams_path(algo: str) -> Path:
     """Our default ``<algo>.yml``: shipped package data in a wheel, ``<repo>/hyperparams`` in a source checkout."""
     package_dir = Path(__file__).resolve().parent
-    for candidate in (package_dir / "hyperparams" / f"{algo}.yml", package_dir.parent / "hyperparams" / f"{algo}.yml"):
+    for candidate in (
+        package_dir / "hyperparams" / f"{algo}.yml",
+        package_dir.parent / "hyperparams" / f"{algo}.yml",
+    ):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"sb3_pgx ships no hyperparameter file for algo={algo!r}")

@@ -20,11 +20,21 @@ TUNED_ETA: dict[tuple[str, str], float] = {}
 TUNED_NOTES: dict[tuple[str, str], str] = {}
 
 CLASSIC = {
-    "CartPole-v1": dict(n_envs=8, n_timesteps="!!float 1e5", n_steps=256, n_epochs=5, critic_learning_rate=1.0e-3),
-    "Acrobot-v1": dict(n_envs=8, n_timesteps="!!float 1e5", n_steps=256, n_epochs=5, critic_learning_rate=1.0e-3),
+    "CartPole-v1": dict(
+        n_envs=8, n_timesteps="!!float 1e5", n_steps=256, n_epochs=5, critic_learning_rate=1.0e-3
+    ),
+    "Acrobot-v1": dict(
+        n_envs=8, n_timesteps="!!float 1e5", n_steps=256, n_epochs=5, critic_learning_rate=1.0e-3
+    ),
     "Pendulum-v1": dict(
-        n_envs=4, n_timesteps="!!float 1e5", n_steps=1024, n_epochs=10, gae_lambda=0.95, gamma=0.9,
-        critic_learning_rate=1.0e-3, normalize="true",
+        n_envs=4,
+        n_timesteps="!!float 1e5",
+        n_steps=1024,
+        n_epochs=10,
+        gae_lambda=0.95,
+        gamma=0.9,
+        critic_learning_rate=1.0e-3,
+        normalize="true",
     ),
     "LunarLander-v3": dict(n_envs=8, n_timesteps="!!float 1e6", n_steps=1024, n_epochs=5, gamma=0.999),
 }
@@ -62,7 +72,9 @@ def write(algo: str) -> str:
     ]
     for env_id, params in CLASSIC.items():
         eta = TUNED_ETA.get((algo, env_id), 1.0)
-        blocks.append(block(env_id, dict(policy="'MlpPolicy'", **params, eta=eta), TUNED_NOTES.get((algo, env_id), "")))
+        blocks.append(
+            block(env_id, dict(policy="'MlpPolicy'", **params, eta=eta), TUNED_NOTES.get((algo, env_id), ""))
+        )
     for name in MUJOCO:
         for version in ("v4", "v5"):
             env_id = f"{name}-{version}"

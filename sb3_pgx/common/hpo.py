@@ -23,7 +23,9 @@ def convert_actor_critic_common(params: dict[str, Any]) -> dict[str, Any]:
     out["gamma"] = 1.0 - out.pop("one_minus_gamma")
     out["gae_lambda"] = 1.0 - out.pop("one_minus_gae_lambda")
     out["n_steps"] = 2 ** out.pop("n_steps_pow")
-    out["policy_kwargs"] = dict(net_arch=NET_ARCHS[out.pop("net_arch")], activation_fn=ACTIVATIONS[out.pop("activation_fn")])
+    out["policy_kwargs"] = dict(
+        net_arch=NET_ARCHS[out.pop("net_arch")], activation_fn=ACTIVATIONS[out.pop("activation_fn")]
+    )
     return out
 
 
@@ -41,7 +43,9 @@ def convert_mirror_params(params: dict[str, Any]) -> dict[str, Any]:
     out["batch_size"] = None
     n_rollout = out["n_steps"]
     critic_batch = out.pop("critic_batch_size_pow", None)
-    out["critic_batch_size"] = None if critic_batch is None or 2**critic_batch >= n_rollout else 2**critic_batch
+    out["critic_batch_size"] = (
+        None if critic_batch is None or 2**critic_batch >= n_rollout else 2**critic_batch
+    )
     return out
 
 

@@ -87,9 +87,9 @@ class ArmijoLineSearch:
         """
         loss = loss_fn()
         if not th.isfinite(loss):
-            return LineSearchResult(False, 0.0, 0, float(loss), float(loss), float("nan"), "nonfinite")
+            return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
         grads = th.autograd.grad(loss, self.params, allow_unused=True)
-        grads = [th.zeros_like(p) if g is None else g for p, g in zip(self.params, grads)]
+        grads = [th.zeros_like(p) if g is None else g for p, g in zip(self.params, grads, strict=True)]
         if not bool(th.stack([th.isfinite(g).all() for g in grads]).all()):
             return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
         grad_norm_sq = sum((g * g).sum() for g in grads).item()
@@ -100,10 +100,12 @@ class ArmijoLineSearch:
             for n_backtracks in range(self.max_backtracks + 1):
                 th._foreach_copy_(self.params, start)
                 th._foreach_add_(self.params, grads, alpha=-alpha)
-                trial = loss_fn().item()
+                trial = _evaluate(loss_fn)
                 if trial <= loss_before - self.c * alpha * grad_norm_sq:  # False for NaN: keeps shrinking
                     self.alpha = min(alpha * self.growth, self.alpha_max)
-                    return LineSearchResult(True, alpha, n_backtracks, loss_before, trial, grad_norm_sq**0.5, "ok")
+                    return LineSearchResult(
+                        True, alpha, n_backtracks, loss_before, trial, grad_norm_sq**0.5, "ok"
+                    )
                 alpha *= self.beta
             th._foreach_copy_(self.params, start)
         return LineSearchResult(
@@ -111,3 +113,10 @@ class ArmijoLineSearch:
         )
 
 
+def _evaluate(loss_fn: Callable[[], th.Tensor]) -> float:
+    """The loss at a trial point; NaN when it cannot be evaluated (e.g. a torch distribution rejects an infinite
+    scale after a huge step: the official SPMA code treats that as a failed trial too)."""
+    try:
+        return loss_fn().item()
+    except ValueError:
+        return float("nan")

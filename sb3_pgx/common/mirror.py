@@ -24,9 +24,8 @@ from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
 from stable_baselines3.common.utils import explained_variance, update_learning_rate
-from stable_baselines3.common.type_aliases import RolloutBufferSamples
 from torch.nn import functional as F
 
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
@@ -41,6 +40,11 @@ SelfMirror = TypeVar("SelfMirror", bound="MirrorAscentAlgorithm")
 
 INNER_LOOPS = ("armijo", "adam")
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+def default_critic_batch_size(rollout_size: int, largest: int = 64) -> int:
+    """The largest divisor of ``rollout_size`` that is at most ``largest``."""
+    return next(b for b in range(min(largest, rollout_size), 0, -1) if rollout_size % b == 0)
 
 
 class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
@@ -61,7 +65,8 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     :param inner_loop: ``"armijo"`` (line search on the plain gradient) or ``"adam"``
     :param critic_inner_loop: the critic's ``"adam"`` or ``"armijo"``
     :param critic_learning_rate: the critic's Adam step size (defaults to ``learning_rate``)
-    :param critic_batch_size: critic minibatch size (defaults to ``batch_size``; ``None`` as above)
+    :param critic_batch_size: critic minibatch size; ``None`` means the largest divisor of ``n_steps * n_envs``
+        that is at most 64 (SB3 PPO's minibatch), so the critic gets many Adam steps even with a full-batch actor
     :param n_critic_epochs: critic passes per iteration (defaults to ``n_epochs``)
     :param normalize_advantage: standardise the advantages per minibatch
     :param max_grad_norm: global gradient-norm clipping on the Adam paths (``None``: off, as in SPMA)
@@ -103,7 +108,7 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         inner_loop: str = "armijo",
         critic_inner_loop: str = "adam",
         critic_learning_rate: float | Schedule | None = None,
-        critic_batch_size: int | None = 64,
+        critic_batch_size: int | None = None,
         n_critic_epochs: int | None = 10,
         normalize_advantage: bool = True,
         max_grad_norm: float | None = None,
@@ -204,15 +209,22 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self._old_policy = copy.deepcopy(self.policy)
         self._old_policy.requires_grad_(False)
         self._old_policy.set_training_mode(False)
-        self._actor_loop = self._make_inner_loop(self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer)
+        self._actor_loop = self._make_inner_loop(
+            self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer
+        )
         self._critic_loop = self._make_inner_loop(
             self.critic_inner_loop, self.policy.critic_parameters(), self.policy.critic_optimizer
         )
-        for loop, alpha in ((self._actor_loop, self.actor_step_size), (self._critic_loop, self.critic_step_size)):
+        for loop, alpha in (
+            (self._actor_loop, self.actor_step_size),
+            (self._critic_loop, self.critic_step_size),
+        ):
             if loop.line_search is not None:
                 loop.line_search.alpha = alpha
 
-    def _make_inner_loop(self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer) -> InnerLoop:
+    def _make_inner_loop(
+        self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer
+    ) -> InnerLoop:
         search = ArmijoLineSearch(params, **self.armijo_kwargs) if kind == "armijo" else None
         return InnerLoop(params, optimizer, search, self.max_grad_norm_opt)
 
@@ -225,7 +237,12 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
 
     # ------------------------------------------------------------------ the method
     def surrogate(
-        self, log_ratio: th.Tensor, advantages: th.Tensor, dist: Distribution, old_dist: Distribution, eta: float
+        self,
+        log_ratio: th.Tensor,
+        advantages: th.Tensor,
+        dist: Distribution,
+        old_dist: Distribution,
+        eta: float,
     ) -> th.Tensor:
         """The actor loss to minimise on one batch. Defined by each method."""
         raise NotImplementedError
@@ -265,7 +282,7 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self._update_learning_rate(self.policy.optimizer)
         critic_lr = self.critic_lr_schedule(self._current_progress_remaining)
         update_learning_rate(self.policy.critic_optimizer, critic_lr)
-        eta = float(self.eta_schedule(self._current_progress_remaining))
+        eta = float(self.eta_schedule(self._rollout_start_progress()))
         if not np.isfinite(eta) or eta <= 0:
             raise ValueError(f"{self.eta_name} schedule returned {eta!r}; it must stay > 0")
         if self.armijo_reset_each_rollout:
@@ -279,12 +296,20 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             for data in self.rollout_buffer.get(self.batch_size):
                 actor_log.add(self._actor_loop.step(self._actor_loss_fn(data, eta)))
         n_critic_epochs = self.n_epochs if self.n_critic_epochs is None else self.n_critic_epochs
-        critic_batch = self.batch_size if self.critic_batch_size is None else self.critic_batch_size
+        critic_batch = self.critic_batch_size or default_critic_batch_size(
+            self.rollout_buffer.buffer_size * self.n_envs
+        )
         for _ in range(n_critic_epochs):
             for data in self.rollout_buffer.get(critic_batch):
                 critic_log.add(self._critic_loop.step(self._critic_loss_fn(data)))
         self._n_updates += self.n_epochs
         self._after_train(actor_log, critic_log, eta, critic_lr)
+
+    def _rollout_start_progress(self) -> float:
+        """progress_remaining before this rollout was collected: the k-th of K updates sees 1 - (k-1)/K, as in
+        MDPO's ``t_k = 1 - k/K`` with k counted from 0 (SB3's own value is already 0 at the last update)."""
+        rollout = self.n_steps * self.n_envs / max(self._total_timesteps, 1)
+        return min(1.0, self._current_progress_remaining + rollout)
 
     # ------------------------------------------------------------------ logging
     def _after_train(self, actor_log: StepLog, critic_log: StepLog, eta: float, critic_lr: float) -> None:
@@ -340,7 +365,7 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
                 ]
             ).tolist()
         keys = ("kl_old_new", "approx_kl", "ratio_mean", "ratio_std", "ratio_min", "ratio_max")
-        return dict(zip(keys, stats))
+        return dict(zip(keys, stats, strict=True))
 
     def learn(
         self: SelfMirror,

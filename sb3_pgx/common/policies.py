@@ -50,8 +50,12 @@ class SplitOptimizerMixin:
 
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)  # type: ignore[misc]
-        self.optimizer = self.optimizer_class(self.actor_parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[attr-defined]
-        self.critic_optimizer = self.optimizer_class(self.critic_parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[attr-defined]
+        self.optimizer = self.optimizer_class(
+            self.actor_parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )  # type: ignore[attr-defined]
+        self.critic_optimizer = self.optimizer_class(
+            self.critic_parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )  # type: ignore[attr-defined]
 
 
 def _split_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,9 @@ def make_schedule(name: str, value: ScheduleLike) -> Callable[[float], float]:
         except ValueError:
             start = float("nan")
         if prefix != "lin" or not start > 0:
-            raise ValueError(f"{name} must be a positive number, 'lin_<x>' with x > 0, or a callable; got {value!r}")
+            raise ValueError(
+                f"{name} must be a positive number, 'lin_<x>' with x > 0, or a callable; got {value!r}"
+            )
         return LinearSchedule(start, 0.0, 1.0)
     check_positive(name, value)
     return ConstantSchedule(float(value))

@@ -27,7 +27,7 @@ def guarded_optimizer_step(
     """``zero_grad; backward; (clip); step`` unless the loss or a gradient is non-finite."""
     loss = loss_fn()
     if not th.isfinite(loss):
-        return LineSearchResult(False, 0.0, 0, float(loss), float(loss), float("nan"), "nonfinite")
+        return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     grads = [p.grad for p in params if p.grad is not None]
@@ -37,7 +37,11 @@ def guarded_optimizer_step(
     if max_grad_norm is not None:
         grad_norm = th.nn.utils.clip_grad_norm_(params, max_grad_norm).item()
     else:
-        grad_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g) for g in grads])).item() if grads else 0.0
+        grad_norm = (
+            th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g) for g in grads])).item()
+            if grads
+            else 0.0
+        )
     optimizer.step()
     lr = optimizer.param_groups[0]["lr"]
     return LineSearchResult(True, lr, 0, loss.item(), float("nan"), grad_norm, "ok")

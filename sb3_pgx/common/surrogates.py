@@ -17,6 +17,11 @@ def bregman_log_ratio(log_ratio: th.Tensor) -> th.Tensor:
     return th.expm1(log_ratio) - log_ratio
 
 
+def spma_per_sample(log_ratio: th.Tensor, advantages: th.Tensor, eta: float) -> th.Tensor:
+    """Per-sample SPMA loss ``-A log r + (1/eta)(r - 1 - log r)`` (the summand of Eq. 5)."""
+    return -advantages * log_ratio + bregman_log_ratio(log_ratio) / eta
+
+
 def spma_loss(log_ratio: th.Tensor, advantages: th.Tensor, eta: float) -> th.Tensor:
     """SPMA's sampled surrogate (SPMA paper, Eq. 5, the sample version of Eq. 4; Algorithm 1; official ``spma.py``).
 
@@ -24,7 +29,7 @@ def spma_loss(log_ratio: th.Tensor, advantages: th.Tensor, eta: float) -> th.Ten
     onto the policy class, written with the zero-mean control variate ``r - 1``. Its per-sample gradient
     ``(-A + (r - 1)/eta) grad log pi`` vanishes at r = 1 + eta A.
     """
-    return (-advantages * log_ratio + bregman_log_ratio(log_ratio) / eta).mean()
+    return spma_per_sample(log_ratio, advantages, eta).mean()
 
 
 def mdpo_loss(ratio: th.Tensor, advantages: th.Tensor, kl_new_old: th.Tensor, step: float) -> th.Tensor:

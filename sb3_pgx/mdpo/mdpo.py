@@ -27,6 +27,11 @@ class MDPO(MirrorAscentAlgorithm):
     eta_name = "eta"
 
     def surrogate(
-        self, log_ratio: th.Tensor, advantages: th.Tensor, dist: Distribution, old_dist: Distribution, eta: float
+        self,
+        log_ratio: th.Tensor,
+        advantages: th.Tensor,
+        dist: Distribution,
+        old_dist: Distribution,
+        eta: float,
     ) -> th.Tensor:
         return mdpo_loss(log_ratio.exp(), advantages, analytic_kl(dist, old_dist), eta)

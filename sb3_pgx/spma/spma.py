@@ -30,6 +30,11 @@ class SPMA(MirrorAscentAlgorithm):
     """
 
     def surrogate(
-        self, log_ratio: th.Tensor, advantages: th.Tensor, dist: Distribution, old_dist: Distribution, eta: float
+        self,
+        log_ratio: th.Tensor,
+        advantages: th.Tensor,
+        dist: Distribution,
+        old_dist: Distribution,
+        eta: float,
     ) -> th.Tensor:
         return spma_loss(log_ratio, advantages, eta)

@@ -31,7 +31,12 @@ class TRPOReg(MirrorAscentAlgorithm):
         super().__init__(*args, **kwargs)
 
     def surrogate(
-        self, log_ratio: th.Tensor, advantages: th.Tensor, dist: Distribution, old_dist: Distribution, eta: float
+        self,
+        log_ratio: th.Tensor,
+        advantages: th.Tensor,
+        dist: Distribution,
+        old_dist: Distribution,
+        eta: float,
     ) -> th.Tensor:
         kl = analytic_kl(old_dist, dist) if self.kl_estimator == "analytic" else bregman_log_ratio(log_ratio)
         return trpo_reg_loss(log_ratio.exp(), advantages, kl, eta)

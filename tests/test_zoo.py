@@ -1,0 +1,223 @@
+"""rl-zoo3 integration through the real command lines, in subprocesses: train, enjoy, --conf-file, bad input,
+-optimize with workers sharing one storage, load_trial, the plot scripts, and the start-up hook itself."""
+
+import os
+import site
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from zoo_helpers import assert_ok, run_module, run_zoo_enjoy, run_zoo_train, zoo_env
+
+import sb3_pgx
+
+REPO = Path(sb3_pgx.__file__).resolve().parents[1]
+
+
+def read_config(path: Path) -> dict:
+    """The zoo saves config.yml as a python-tagged OrderedDict, which only the unsafe loader reads."""
+    return dict(yaml.load(path.read_text(), Loader=yaml.UnsafeLoader))
+
+
+def python(code: str, *flags: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code],
+        env=env or zoo_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_start_up_hook_is_installed_and_lazy():
+    proc = python(
+        "import sys; print('_sb3_pgx_rlzoo_hook' in sys.modules, 'torch' in sys.modules, 'sb3_pgx' in sys.modules)"
+    )
+    assert proc.stdout.split() == ["True", "False", "False"], proc.stderr
+
+
+def test_hook_registers_everything_on_import_of_rl_zoo3():
+    proc = python(
+        "import rl_zoo3, rl_zoo3.hyperparams_opt as h, rl_zoo3.exp_manager as em; "
+        "from sb3_pgx.zoo import ZOO_ENTRIES; "
+        "print(all(k in rl_zoo3.ALGOS and k in h.HYPERPARAMS_SAMPLER and k in h.HYPERPARAMS_CONVERTER for k in ZOO_ENTRIES), "
+        "rl_zoo3.ALGOS['spma'].__name__, 'SPMA' in vars(em))"
+    )
+    assert proc.stdout.split() == ["True", "SPMA", "True"], proc.stderr
+
+
+def test_opt_out_environment_variable(tmp_path):
+    env = dict(zoo_env(), SB3_PGX_RLZOO_DISABLE="1")
+    proc = run_module(
+        "rl_zoo3.train", ["--algo", "spma", "--env", "CartPole-v1", "-n", "64"], cwd=tmp_path, env=env
+    )
+    assert proc.returncode != 0 and "invalid choice: 'spma'" in proc.stdout
+
+
+def test_explicit_register_without_site():
+    """``python -S`` processes no .pth file: ``sb3_pgx.zoo.register()`` does the job."""
+    paths = [str(REPO), *site.getsitepackages()]
+    proc = python(
+        f"import sys; sys.path[:0] = {paths!r}; import sb3_pgx.zoo as z; "
+        "import rl_zoo3.utils as u; before = 'spma' in u.ALGOS; z.register(); z.register(); "
+        "print(before, 'spma' in u.ALGOS)",
+        "-S",
+    )
+    assert proc.stdout.split() == ["False", "True"], proc.stderr
+
+
+def test_train_then_enjoy_spma(tmp_path):
+    logs = tmp_path / "logs"
+    proc = run_zoo_train("spma", "CartPole-v1", logs, 2048)
+    assert_ok(proc)
+    assert (
+        str(REPO / "hyperparams" / "spma.yml") in proc.stdout or "sb3_pgx/hyperparams/spma.yml" in proc.stdout
+    )
+    run_dir = logs / "spma" / "CartPole-v1_1"
+    assert (run_dir / "CartPole-v1.zip").is_file()
+    config = read_config(run_dir / "CartPole-v1" / "config.yml")
+    assert (
+        config["eta"] == yaml.safe_load((REPO / "hyperparams" / "spma.yml").read_text())["CartPole-v1"]["eta"]
+    )
+    assert_ok(run_zoo_enjoy("spma", "CartPole-v1", logs, 50, "--exp-id", "1"))
+
+
+@pytest.mark.parametrize("algo", ["mdpo", "trpo_reg"])
+def test_train_mdpo_and_trpo_reg_with_normalization(algo, tmp_path):
+    """Pendulum's entry uses VecNormalize; enjoy must reload its statistics."""
+    logs = tmp_path / "logs"
+    assert_ok(run_zoo_train(algo, "Pendulum-v1", logs, 4096))
+    assert (logs / algo / "Pendulum-v1_1" / "Pendulum-v1" / "vecnormalize.pkl").is_file()
+    assert_ok(run_zoo_enjoy(algo, "Pendulum-v1", logs, 30, "--exp-id", "1"))
+
+
+def test_conf_file_overrides_our_defaults(tmp_path):
+    conf = tmp_path / "mine.yml"
+    conf.write_text(
+        "CartPole-v1:\n  n_timesteps: !!float 1e3\n  policy: 'MlpPolicy'\n  n_steps: 32\n  eta: 0.123\n"
+    )
+    logs = tmp_path / "logs"
+    proc = run_zoo_train("spma", "CartPole-v1", logs, 64, "--conf-file", str(conf))
+    assert_ok(proc)
+    config = read_config(logs / "spma" / "CartPole-v1_1" / "CartPole-v1" / "config.yml")
+    assert config["eta"] == 0.123 and config["n_steps"] == 32
+
+
+@pytest.mark.parametrize(
+    "param,message", [("eta:-1.0", "eta must be > 0"), ("inner_loop:'newton'", "inner_loop must be one of")]
+)
+def test_bad_hyperparameters_fail_clearly_through_the_zoo(tmp_path, param, message):
+    proc = run_zoo_train("spma", "CartPole-v1", tmp_path / "logs", 64, "-params", param)
+    assert proc.returncode != 0
+    assert "ValueError" in proc.stdout and message in proc.stdout
+
+
+def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    args = ["--algo", "spma", "--env", "CartPole-v1", "-n", "1024", "-optimize", "--n-trials", "1", "--n-jobs", "1",
+            "--sampler", "random", "--pruner", "none", "--n-evaluations", "1", "--eval-episodes", "2",
+            "--storage", storage, "--study-name", "shared", "-params", "n_envs:1", "--no-optim-plots"]  # fmt: skip
+    results = {}
+    import optuna
+
+    # Created once up front, as a user spreading a search over machines would: two zoo processes that both
+    # create the same new study at the same instant can race inside optuna.
+    optuna.create_study(study_name="shared", storage=storage, direction="maximize")
+
+    def worker(i: int) -> None:
+        folder = tmp_path / f"w{i}"
+        folder.mkdir()
+        results[i] = run_module(
+            "rl_zoo3.train", [*args, "-f", str(folder / "logs"), "--seed", str(i)], cwd=folder
+        )
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for proc in results.values():
+        assert_ok(proc)
+    study = optuna.load_study(study_name="shared", storage=storage)
+    trials = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(trials) == 2 and "eta" in trials[0].params
+
+    # Re-train from a stored trial: the zoo maps the raw Optuna params back with our converter.
+    # (rl-zoo3 2.9.2 tests ``if self.trial_id:``, so trial number 0 cannot be loaded: use the other one.)
+    trial = max(trials, key=lambda t: t.number)
+    folder = tmp_path / "retrain"
+    folder.mkdir()
+    proc = run_module(
+        "rl_zoo3.train",
+        [
+            "--algo",
+            "spma",
+            "--env",
+            "CartPole-v1",
+            "-n",
+            "64",
+            "-f",
+            "logs",
+            "--storage",
+            storage,
+            "--study-name",
+            "shared",
+            "--trial-id",
+            str(trial.number),
+            "-params",
+            "n_envs:1",
+        ],  # fmt: skip
+        cwd=folder,
+    )
+    assert_ok(proc)
+    config = read_config(next(folder.glob("logs/spma/CartPole-v1_*/CartPole-v1/config.yml")))
+    assert config["eta"] == pytest.approx(trial.params["eta"])
+
+
+def test_plot_scripts(tmp_path):
+    logs = tmp_path / "logs"
+    for seed in (0, 1):
+        proc = run_module(
+            "rl_zoo3.train",
+            [
+                "--algo",
+                "spma",
+                "--env",
+                "CartPole-v1",
+                "-n",
+                "2048",
+                "-f",
+                str(logs),
+                "--seed",
+                str(seed),
+                "--eval-freq",
+                "1024",
+                "--eval-episodes",
+                "2",
+            ],  # fmt: skip
+            cwd=tmp_path,
+        )
+        assert_ok(proc)
+    env = dict(zoo_env(), MPLBACKEND="Agg")
+    assert_ok(
+        run_module(
+            "rl_zoo3.cli",
+            ["plot_train", "-a", "spma", "-e", "CartPole-v1", "-f", str(logs)],
+            cwd=tmp_path,
+            env=env,
+        )
+    )
+    out = tmp_path / "all"
+    proc = run_module(
+        "rl_zoo3.cli", ["all_plots", "-a", "spma", "-e", "CartPole-v1", "-f", str(logs), "-o", str(out), "--no-display"],
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert_ok(proc)
+    assert "SPMA" in proc.stdout and Path(f"{out}.pkl").is_file()
+    data = np.load(next(logs.glob("spma/CartPole-v1_1/evaluations.npz")))
+    assert data["results"].shape[0] == 2
+    assert os.path.getsize(f"{out}.pkl") > 0

@@ -48,11 +48,19 @@ class Run:
     timesteps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
+    @property
+    def zoo_algo(self) -> str:
+        """``spma@adam`` is the zoo's ``spma`` run with the overrides given for ``spma@adam``."""
+        return self.algo.split("@", 1)[0]
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tag", required=True, help="name of this benchmark (folder and doc section)")
-    p.add_argument("--algos", nargs="+", required=True, help="zoo keys, e.g. spma ppo trpo a2c ppo_lstm")
+    p.add_argument(
+        "--algos", nargs="+", required=True,
+        help="zoo keys, e.g. spma ppo trpo a2c ppo_lstm; KEY@label runs KEY with the --params given for KEY@label",
+    )  # fmt: skip
     p.add_argument("--envs", nargs="+", required=True)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("-n", "--n-timesteps", type=int, required=True)
@@ -110,8 +118,7 @@ def zoo_command(run: Run, args: argparse.Namespace) -> list[str]:
 
 
 def execute(run: Run, args: argparse.Namespace) -> Run:
-    evaluations = next(run.folder.glob(f"{run.algo}/{run.env}_*/evaluations.npz"), None)
-    if args.reuse and evaluations is not None and (run.folder / "timing.txt").exists():
+    if args.reuse and (run.folder / "timing.txt").exists():
         run.wall_s, run.fps = map(float, (run.folder / "timing.txt").read_text().split())
         run.returncode = 0
     else:
@@ -126,12 +133,13 @@ def execute(run: Run, args: argparse.Namespace) -> Run:
         run.returncode = proc.returncode
         fps = FPS_RE.findall((run.folder / "train.log").read_text(errors="replace"))
         run.fps = float(fps[-1]) if fps else float("nan")
-        (run.folder / "timing.txt").write_text(f"{run.wall_s} {run.fps}\n")
+        if proc.returncode == 0:
+            (run.folder / "timing.txt").write_text(f"{run.wall_s} {run.fps}\n")
         print(
             f"[{run.algo} {run.env} seed {run.seed}] rc={run.returncode} {run.wall_s:.0f}s fps={run.fps}",
             flush=True,
         )
-    evaluations = next(run.folder.glob(f"{run.algo}/{run.env}_*/evaluations.npz"), None)
+    evaluations = next(run.folder.glob(f"{run.zoo_algo}/{run.env}_*/evaluations.npz"), None)
     if evaluations is not None:
         data = np.load(evaluations)
         run.timesteps, run.returns = data["timesteps"], data["results"].mean(axis=1)

@@ -1,0 +1,76 @@
+"""Packaging: the wheel carries the start-up files and every zoo key's hyperparameters; the yml files parse into
+what the zoo and our constructors expect."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+import sb3_pgx
+from sb3_pgx.zoo import ZOO_ENTRIES, hyperparams_path, load_object
+
+REPO = Path(sb3_pgx.__file__).resolve().parents[1]
+ZOO_ONLY_KEYS = {"n_envs", "n_timesteps", "policy", "normalize", "env_wrapper", "frame_stack", "policy_kwargs",
+                 "vec_env_wrapper", "callback", "env_kwargs", "monitor_kwargs", "noise_type", "noise_std"}  # fmt: skip
+
+
+def test_wheel_contains_start_up_files_and_hyperparams(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        timeout=300,
+    )
+    names = zipfile.ZipFile(next(tmp_path.glob("sb3_pgx-*.whl"))).namelist()
+    for required in ("sb3_pgx_rlzoo.pth", "sb3_pgx_rlzoo.start", "_sb3_pgx_rlzoo_hook.py"):
+        assert required in names
+    for key in ZOO_ENTRIES:
+        assert f"sb3_pgx/hyperparams/{key}.yml" in names
+
+
+@pytest.mark.parametrize("key", sorted(ZOO_ENTRIES))
+def test_hyperparams_parse_and_name_only_known_arguments(key):
+    import inspect
+
+    table = yaml.safe_load(hyperparams_path(key).read_text())
+    assert "atari" in table, "the zoo raises KeyError for Atari ids without an 'atari' entry"
+    algo_class = load_object(ZOO_ENTRIES[key].algo_class)
+    accepted = set()
+    for cls in algo_class.__mro__:
+        if "__init__" in vars(cls):
+            accepted |= set(inspect.signature(cls.__init__).parameters)
+    for env_id, entry in table.items():
+        assert isinstance(entry["n_timesteps"], float | int), f"{env_id}: write n_timesteps as !!float"
+        for name, value in entry.items():
+            assert name in ZOO_ONLY_KEYS or name in accepted, f"{key}.yml {env_id}: unknown argument {name!r}"
+            if isinstance(value, str) and name not in ("policy", "policy_kwargs", "normalize", "env_wrapper"):
+                assert value.startswith("lin_") or not value[:1].isdigit(), (
+                    f"{env_id}.{name}={value!r} is a string"
+                )
+
+
+@pytest.mark.parametrize("key", sorted(ZOO_ENTRIES))
+def test_zoo_entries_resolve(key):
+    entry = ZOO_ENTRIES[key]
+    assert callable(load_object(entry.sampler)) and callable(load_object(entry.converter))
+    assert load_object(entry.algo_class).__name__ in sb3_pgx.__all__
+
+
+def test_readme_test_line_is_what_ci_runs():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    line = next(line for line in ci.splitlines() if line.startswith("python -m pip install -q -e"))
+    assert line in readme

@@ -7,6 +7,7 @@ import pytest
 import torch as th
 
 from sb3_pgx import MDPO
+from sb3_pgx.common.mirror import SurrogateInputs
 from sb3_pgx.common.surrogates import analytic_kl
 
 
@@ -19,7 +20,7 @@ def test_surrogate_uses_kl_new_old():
         model.policy.action_net.bias += 0.2
     dist = model.policy.get_distribution(obs)
     zero_adv = th.zeros(16)
-    loss = model.surrogate(th.zeros(16), zero_adv, dist, old, eta=0.5)
+    loss = model.surrogate(SurrogateInputs(th.zeros(16), zero_adv, dist, old, eta=0.5))
     assert loss.item() == pytest.approx(analytic_kl(dist, old).mean().item() / 0.5, rel=1e-6)
     assert loss.item() != pytest.approx(analytic_kl(old, dist).mean().item() / 0.5, rel=1e-3)
 

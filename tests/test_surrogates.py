@@ -8,6 +8,7 @@ import torch as th
 
 from sb3_pgx import MDPO, SPMA, TRPOReg
 from sb3_pgx.common.line_search import ArmijoLineSearch
+from sb3_pgx.common.mirror import SurrogateInputs
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio, spma_per_sample
 
 
@@ -30,7 +31,9 @@ def test_gradient_at_ratio_one_is_policy_gradient(algo_class, env_id):
 
     dist = policy.get_distribution(obs)
     log_ratio = dist.log_prob(actions) - old_log_prob
-    surrogate_grad = th.autograd.grad(model.surrogate(log_ratio, advantages, dist, old_dist, 0.7), params)
+    surrogate_grad = th.autograd.grad(
+        model.surrogate(SurrogateInputs(log_ratio, advantages, dist, old_dist, 0.7)), params
+    )
     pg_grad = th.autograd.grad(-(advantages * policy.get_distribution(obs).log_prob(actions)).mean(), params)
     for g1, g2 in zip(surrogate_grad, pg_grad, strict=True):
         assert th.allclose(g1, g2, atol=1e-6)

@@ -7,6 +7,7 @@ import pytest
 import torch as th
 
 from sb3_pgx import SPMA, TRPOReg
+from sb3_pgx.common.mirror import SurrogateInputs
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
 
 
@@ -21,7 +22,7 @@ def _perturbed(model):
 def test_analytic_kl_is_old_new():
     model = TRPOReg("MlpPolicy", "CartPole-v1", n_steps=64, seed=0)
     old, dist = _perturbed(model)
-    loss = model.surrogate(th.zeros(16), th.zeros(16), dist, old, eta=2.0)
+    loss = model.surrogate(SurrogateInputs(th.zeros(16), th.zeros(16), dist, old, eta=2.0))
     assert loss.item() == pytest.approx(analytic_kl(old, dist).mean().item() / 2.0, rel=1e-6)
 
 
@@ -29,8 +30,8 @@ def test_sampled_kl_differs_from_spma_only_in_the_linear_term():
     trpo = TRPOReg("MlpPolicy", "CartPole-v1", n_steps=64, seed=0, kl_estimator="sampled")
     spma = SPMA("MlpPolicy", "CartPole-v1", n_steps=64, seed=0)
     log_ratio, adv = th.linspace(-0.5, 0.5, 16), th.randn(16)
-    difference = trpo.surrogate(log_ratio, adv, None, None, 1.0) - spma.surrogate(
-        log_ratio, adv, None, None, 1.0
+    difference = trpo.surrogate(SurrogateInputs(log_ratio, adv, None, None, 1.0)) - spma.surrogate(
+        SurrogateInputs(log_ratio, adv, None, None, 1.0)
     )
     assert difference.item() == pytest.approx(
         (-adv * log_ratio.exp() + adv * log_ratio).mean().item(), rel=1e-5

@@ -1,7 +1,7 @@
 """The on-policy base of the mirror-ascent family (SPMA, MDPO, TRPO-regularized).
 
 Each iteration collects ``n_steps x n_envs`` transitions with pi_old, computes GAE advantages, then minimises
-the actor surrogate ``surrogate(log_ratio, A, pi_theta, pi_old)`` for ``n_epochs`` passes (the paper's m inner
+the actor surrogate ``surrogate(SurrogateInputs)`` for ``n_epochs`` passes (the paper's m inner
 steps when the batch is the whole rollout), with either
 
 - ``inner_loop="armijo"``: plain gradient steps with a backtracking Armijo line search (the SPMA paper's choice for
@@ -15,6 +15,7 @@ Subclasses define only :meth:`MirrorAscentAlgorithm.surrogate`.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -40,6 +41,24 @@ SelfMirror = TypeVar("SelfMirror", bound="MirrorAscentAlgorithm")
 
 INNER_LOOPS = ("armijo", "adam")
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+@dataclass
+class SurrogateInputs:
+    """What a surrogate sees on one batch.
+
+    :param log_ratio: ``log pi_theta(a|s) - log pi_old(a|s)`` per sample (differentiable)
+    :param advantages: the (normalised) advantages
+    :param dist: pi_theta on the batch's states (differentiable)
+    :param old_dist: pi_old on the same states (constant)
+    :param eta: the step size of this iteration
+    """
+
+    log_ratio: th.Tensor
+    advantages: th.Tensor
+    dist: Distribution
+    old_dist: Distribution
+    eta: float
 
 
 def default_critic_batch_size(rollout_size: int, largest: int = 64) -> int:
@@ -236,14 +255,7 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         return [*state_dicts, "policy.critic_optimizer"], tensors
 
     # ------------------------------------------------------------------ the method
-    def surrogate(
-        self,
-        log_ratio: th.Tensor,
-        advantages: th.Tensor,
-        dist: Distribution,
-        old_dist: Distribution,
-        eta: float,
-    ) -> th.Tensor:
+    def surrogate(self, x: SurrogateInputs) -> th.Tensor:
         """The actor loss to minimise on one batch. Defined by each method."""
         raise NotImplementedError
 
@@ -266,7 +278,7 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         def loss_fn() -> th.Tensor:
             dist = self.policy.get_distribution(data.observations)
             log_ratio = dist.log_prob(actions) - data.old_log_prob
-            return self.surrogate(log_ratio, advantages, dist, old_dist, eta)
+            return self.surrogate(SurrogateInputs(log_ratio, advantages, dist, old_dist, eta))
 
         return loss_fn
 

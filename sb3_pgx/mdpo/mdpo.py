@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch as th
-from stable_baselines3.common.distributions import Distribution
 
-from sb3_pgx.common.mirror import MirrorAscentAlgorithm
+from sb3_pgx.common.mirror import MirrorAscentAlgorithm, SurrogateInputs
 from sb3_pgx.common.surrogates import analytic_kl, mdpo_loss
 
 
@@ -26,12 +25,5 @@ class MDPO(MirrorAscentAlgorithm):
 
     eta_name = "eta"
 
-    def surrogate(
-        self,
-        log_ratio: th.Tensor,
-        advantages: th.Tensor,
-        dist: Distribution,
-        old_dist: Distribution,
-        eta: float,
-    ) -> th.Tensor:
-        return mdpo_loss(log_ratio.exp(), advantages, analytic_kl(dist, old_dist), eta)
+    def surrogate(self, x: SurrogateInputs) -> th.Tensor:
+        return mdpo_loss(x.log_ratio.exp(), x.advantages, analytic_kl(x.dist, x.old_dist), x.eta)

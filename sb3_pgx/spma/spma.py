@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch as th
-from stable_baselines3.common.distributions import Distribution
 
-from sb3_pgx.common.mirror import MirrorAscentAlgorithm
+from sb3_pgx.common.mirror import MirrorAscentAlgorithm, SurrogateInputs
 from sb3_pgx.common.surrogates import spma_loss
 
 
@@ -29,12 +28,5 @@ class SPMA(MirrorAscentAlgorithm):
     Parameters: see :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`.
     """
 
-    def surrogate(
-        self,
-        log_ratio: th.Tensor,
-        advantages: th.Tensor,
-        dist: Distribution,
-        old_dist: Distribution,
-        eta: float,
-    ) -> th.Tensor:
-        return spma_loss(log_ratio, advantages, eta)
+    def surrogate(self, x: SurrogateInputs) -> th.Tensor:
+        return spma_loss(x.log_ratio, x.advantages, x.eta)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch as th
-from stable_baselines3.common.distributions import Distribution
 
-from sb3_pgx.common.mirror import MirrorAscentAlgorithm
+from sb3_pgx.common.mirror import MirrorAscentAlgorithm, SurrogateInputs
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio, trpo_reg_loss
 from sb3_pgx.common.validation import check_choice
 
@@ -30,13 +29,10 @@ class TRPOReg(MirrorAscentAlgorithm):
         self.kl_estimator = kl_estimator
         super().__init__(*args, **kwargs)
 
-    def surrogate(
-        self,
-        log_ratio: th.Tensor,
-        advantages: th.Tensor,
-        dist: Distribution,
-        old_dist: Distribution,
-        eta: float,
-    ) -> th.Tensor:
-        kl = analytic_kl(old_dist, dist) if self.kl_estimator == "analytic" else bregman_log_ratio(log_ratio)
-        return trpo_reg_loss(log_ratio.exp(), advantages, kl, eta)
+    def surrogate(self, x: SurrogateInputs) -> th.Tensor:
+        kl = (
+            analytic_kl(x.old_dist, x.dist)
+            if self.kl_estimator == "analytic"
+            else bregman_log_ratio(x.log_ratio)
+        )
+        return trpo_reg_loss(x.log_ratio.exp(), x.advantages, kl, x.eta)

@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> None:
         )  # fmt: skip
         results.append((eta, extra, rows[0]))
     best = max(results, key=lambda r: r[2]["auc"])
+    section = f"tune-{args.algo}-{args.env}" + "".join(f"-{e.replace(':', '')}" for e in args.extra if e)
     lines = [
-        f"<!-- bench:tune-{args.algo}-{args.env} -->",
+        f"<!-- bench:{section} -->",
         f"### eta grid for {args.algo} on {args.env}",
         "",
         f"Command: `python scripts/tune_eta.py {' '.join(shlex.quote(a) for a in argv)}`  ",
@@ -62,9 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     for eta, extra, row in results:
         lines.append(f"| {eta} | {extra or '-'} | {benchmark.fmt(row['auc'])} | "
                      f"{benchmark.fmt(row['final'])} ± {benchmark.fmt(row['final_ci'])} |")  # fmt: skip
-    lines += ["", f"<!-- /bench:tune-{args.algo}-{args.env} -->"]
+    lines += ["", f"<!-- /bench:{section} -->"]
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    benchmark.update_doc(args.doc, f"tune-{args.algo}-{args.env}", "\n".join(lines))
+    benchmark.update_doc(args.doc, section, "\n".join(lines))
     print("\n".join(lines))
 
 

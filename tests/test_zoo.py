@@ -221,3 +221,22 @@ def test_plot_scripts(tmp_path):
     data = np.load(next(logs.glob("spma/CartPole-v1_1/evaluations.npz")))
     assert data["results"].shape[0] == 2
     assert os.path.getsize(f"{out}.pkl") > 0
+
+
+def test_atari_entry_uses_the_cnn_path(tmp_path):
+    """``atari`` entry: AtariWrapper, 4 stacked frames, CnnPolicy with one CNN each for actor and critic."""
+    logs = tmp_path / "logs"
+    proc = run_zoo_train(
+        "spma",
+        "BreakoutNoFrameskip-v4",
+        logs,
+        128,
+        "-params",
+        "n_envs:2",
+        "n_steps:32",
+        "batch_size:32",
+        "critic_batch_size:32",
+    )
+    assert_ok(proc)
+    config = read_config(next(logs.glob("spma/BreakoutNoFrameskip-v4_1/BreakoutNoFrameskip-v4/config.yml")))
+    assert config["policy"] == "CnnPolicy" and config["frame_stack"] == 4 and config["inner_loop"] == "adam"

@@ -42,6 +42,20 @@ class LineSearchResult:
     reason: str
 
 
+def check_armijo_settings(
+    c: float, beta: float, growth: float, alpha_max: float, max_backtracks: int
+) -> None:
+    """Raise a ``ValueError`` naming the ``armijo_*`` argument that is out of range."""
+    check_in_open_interval("armijo_c", c, 0.0, 1.0)
+    check_in_open_interval("armijo_beta", beta, 0.0, 1.0)
+    if growth < 1.0:
+        raise ValueError(f"armijo_growth must be >= 1, got {growth!r}")
+    if not alpha_max > 0:
+        raise ValueError(f"armijo_alpha_max must be > 0, got {alpha_max!r}")
+    if max_backtracks < 1:
+        raise ValueError(f"armijo_max_backtracks must be an integer >= 1, got {max_backtracks!r}")
+
+
 class ArmijoLineSearch:
     """Stateful Armijo line search over a fixed list of parameters.
 
@@ -62,14 +76,7 @@ class ArmijoLineSearch:
         alpha_max: float = 1e6,
         max_backtracks: int = 200,
     ) -> None:
-        check_in_open_interval("armijo_c", c, 0.0, 1.0)
-        check_in_open_interval("armijo_beta", beta, 0.0, 1.0)
-        if growth < 1.0:
-            raise ValueError(f"armijo_growth must be >= 1, got {growth}")
-        if alpha_max <= 0:
-            raise ValueError(f"armijo_alpha_max must be > 0, got {alpha_max}")
-        if max_backtracks < 1:
-            raise ValueError(f"armijo_max_backtracks must be >= 1, got {max_backtracks}")
+        check_armijo_settings(c, beta, growth, alpha_max, max_backtracks)
         self.params = list(params)
         self.c, self.beta, self.growth = c, beta, growth
         self.alpha_max, self.max_backtracks = alpha_max, max_backtracks

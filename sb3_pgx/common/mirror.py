@@ -30,7 +30,7 @@ from stable_baselines3.common.utils import explained_variance, update_learning_r
 from torch.nn import functional as F
 
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
-from sb3_pgx.common.line_search import ArmijoLineSearch
+from sb3_pgx.common.line_search import ArmijoLineSearch, check_armijo_settings
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
 from sb3_pgx.common.schedules import ScheduleLike, make_schedule
 from sb3_pgx.common.steps import InnerLoop, StepLog
@@ -205,11 +205,11 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self.critic_batch_size = critic_batch_size
         self.n_critic_epochs = n_critic_epochs
         self.normalize_advantage = normalize_advantage
-        self.max_grad_norm_opt = max_grad_norm
         self.armijo_kwargs = dict(
             c=armijo_c, beta=armijo_beta, growth=armijo_growth, alpha_max=armijo_alpha_max,
             max_backtracks=armijo_max_backtracks,
         )  # fmt: skip
+        check_armijo_settings(**self.armijo_kwargs)
         self.armijo_reset_each_rollout = armijo_reset_each_rollout
         # Warm-start state of the two line searches, saved with the model.
         self.actor_step_size = armijo_alpha_max
@@ -245,7 +245,8 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer
     ) -> InnerLoop:
         search = ArmijoLineSearch(params, **self.armijo_kwargs) if kind == "armijo" else None
-        return InnerLoop(params, optimizer, search, self.max_grad_norm_opt)
+        clip = self.max_grad_norm if np.isfinite(self.max_grad_norm) else None
+        return InnerLoop(params, optimizer, search, clip)
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_old_policy", "_actor_loop", "_critic_loop"]

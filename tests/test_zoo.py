@@ -150,29 +150,8 @@ def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path)
     # (rl-zoo3 2.9.2 tests ``if self.trial_id:``, so trial number 0 cannot be loaded: use the other one.)
     trial = max(trials, key=lambda t: t.number)
     folder = tmp_path / "retrain"
-    folder.mkdir()
-    proc = run_module(
-        "rl_zoo3.train",
-        [
-            "--algo",
-            "spma",
-            "--env",
-            "CartPole-v1",
-            "-n",
-            "64",
-            "-f",
-            "logs",
-            "--storage",
-            storage,
-            "--study-name",
-            "shared",
-            "--trial-id",
-            str(trial.number),
-            "-params",
-            "n_envs:1",
-        ],  # fmt: skip
-        cwd=folder,
-    )
+    trial_args = ["--storage", storage, "--study-name", "shared", "--trial-id", str(trial.number)]
+    proc = run_zoo_train("spma", "CartPole-v1", folder / "logs", 64, *trial_args, "-params", "n_envs:1")
     assert_ok(proc)
     config = read_config(next(folder.glob("logs/spma/CartPole-v1_*/CartPole-v1/config.yml")))
     assert config["eta"] == pytest.approx(trial.params["eta"])
@@ -181,26 +160,8 @@ def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path)
 def test_plot_scripts(tmp_path):
     logs = tmp_path / "logs"
     for seed in (0, 1):
-        proc = run_module(
-            "rl_zoo3.train",
-            [
-                "--algo",
-                "spma",
-                "--env",
-                "CartPole-v1",
-                "-n",
-                "2048",
-                "-f",
-                str(logs),
-                "--seed",
-                str(seed),
-                "--eval-freq",
-                "1024",
-                "--eval-episodes",
-                "2",
-            ],  # fmt: skip
-            cwd=tmp_path,
-        )
+        eval_args = ["--seed", str(seed), "--eval-freq", "1024", "--eval-episodes", "2"]
+        proc = run_zoo_train("spma", "CartPole-v1", logs, 2048, *eval_args)
         assert_ok(proc)
     env = dict(zoo_env(), MPLBACKEND="Agg")
     assert_ok(

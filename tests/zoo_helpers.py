@@ -36,6 +36,7 @@ def run_module(
 def run_zoo_train(
     algo: str, env_id: str, folder: Path, n_timesteps: int, *extra: str
 ) -> subprocess.CompletedProcess:
+    folder.parent.mkdir(parents=True, exist_ok=True)
     args = ["--algo", algo, "--env", env_id, "-n", str(n_timesteps), "-f", str(folder), "--seed", "0"]
     return run_module("rl_zoo3.train", [*args, "--eval-freq", "-1", *extra], cwd=folder.parent)
 

@@ -101,7 +101,7 @@ def zoo_command(run: Run, args: argparse.Namespace) -> list[str]:
         "-m",
         "rl_zoo3.train",
         "--algo",
-        run.algo,
+        run.zoo_algo,
         "--env",
         run.env,
         "--seed",

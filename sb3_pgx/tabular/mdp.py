@@ -129,7 +129,12 @@ def values(mdp: TabularMDP, pi: np.ndarray) -> np.ndarray:
 
 def objective(mdp: TabularMDP, theta: np.ndarray) -> np.ndarray:
     """``J(theta) = rho^T V^{pi_theta}``, shape ``(B,)``."""
-    return values(mdp, softmax(as_batch(theta, mdp))) @ mdp.rho
+    return objective_batch(mdp, as_batch(theta, mdp))
+
+
+def objective_batch(mdp: TabularMDP, theta: np.ndarray) -> np.ndarray:
+    """:func:`objective` without the shape check (``theta`` already ``(B, S, A)`` float64; the methods' hot path)."""
+    return values(mdp, softmax(theta)) @ mdp.rho
 
 
 def evaluate_policy(mdp: TabularMDP, pi: np.ndarray) -> Evaluation:

@@ -30,8 +30,8 @@ from sb3_pgx.tabular.mdp import (
     Evaluation,
     TabularMDP,
     as_batch,
-    evaluate,
-    objective,
+    evaluate_policy,
+    objective_batch,
     softmax,
     softmax_gradient,
 )
@@ -148,7 +148,7 @@ class TabularMethod:
     def gradient_at(self, theta: np.ndarray) -> tuple[np.ndarray, Evaluation]:
         """The (exact or sampled) policy gradient at ``theta`` and the evaluation it came from."""
         assert self.mdp is not None
-        ev = evaluate(self.mdp, theta)
+        ev = evaluate_policy(self.mdp, softmax(theta))
         if self.gradient == "exact":
             return softmax_gradient(self.mdp, ev), ev
         a_hat, mask = self.advantage_estimate(ev)
@@ -160,6 +160,8 @@ class TabularMethod:
     def _guarded(self, ok: np.ndarray, **pairs: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
         """Select ``new`` where ``ok`` (and finite) and ``old`` elsewhere; count the non-finite rejections."""
         finite = ok & _finite_runs(np.concatenate([new for new, _ in pairs.values()], axis=1))
+        if finite.all():  # the common case: no selection needed
+            return {k: new for k, (new, _) in pairs.items()}
         self.n_nonfinite += ~finite
         keep = finite[:, None, None]
         return {k: np.where(keep, new, old) for k, (new, old) in pairs.items()}
@@ -193,7 +195,7 @@ class NPG(TabularMethod):
 
     def _step(self) -> None:
         assert self.mdp is not None
-        ev = evaluate(self.mdp, self.theta)
+        ev = evaluate_policy(self.mdp, softmax(self.theta))
         a_hat, mask = self.advantage_estimate(ev)
         new = self.theta + _per_run(self.eta) * a_hat * mask[..., None] / (1.0 - self.mdp.gamma)
         self.theta = self._guarded(np.ones(self.batch_size, bool), theta=(new, self.theta))["theta"]
@@ -224,7 +226,7 @@ class SPMA(TabularMethod):
 
     def _step(self) -> None:
         assert self.mdp is not None
-        ev = evaluate(self.mdp, self.theta)
+        ev = evaluate_policy(self.mdp, softmax(self.theta))
         a_hat, mask = self.advantage_estimate(ev)
         factor = 1.0 + _per_run(self.eta) * a_hat * mask[..., None]  # Eq. 3
         self.n_floored += (factor < self.floor).any(axis=(1, 2))
@@ -332,14 +334,14 @@ class _ExtrapolationMethod(TabularMethod):
         theta_t = self.omega + _per_run(self.step_size()) * g
         phi = self.extrapolate(theta_t, self.theta_prev)
         phi_ok = _finite_runs(phi)
-        phi_safe = np.where(phi_ok[:, None, None], phi, theta_t)
+        phi_safe = phi if phi_ok.all() else np.where(phi_ok[:, None, None], phi, theta_t)
         ref = self.reference_point(theta_t)
         if ref is None:
             accept = phi_ok
         else:
             # one batched solve for J(phi) and J(reference)
             with np.errstate(all="ignore"):
-                j = objective(self.mdp, np.concatenate([phi_safe, ref]))
+                j = objective_batch(self.mdp, np.concatenate([phi_safe, ref]))
             j_phi, j_ref = j[: len(phi)], j[len(phi) :]
             accept = phi_ok & np.isfinite(j_phi) & (j_phi + 1e-12 >= j_ref)
         # count only extrapolations that actually move (a zeroed, overflowed momentum gives phi = theta(t))
@@ -358,7 +360,8 @@ class _ExtrapolationMethod(TabularMethod):
         """``theta(t) - theta(t-1)`` with non-finite entries zeroed (as the APG code does)."""
         with np.errstate(invalid="ignore"):
             m = theta_t - theta_prev
-        return np.where(np.isfinite(m), m, 0.0)
+        finite = np.isfinite(m)
+        return m if finite.all() else np.where(finite, m, 0.0)
 
 
 class APG(_ExtrapolationMethod):

@@ -1,5 +1,5 @@
-"""Performance checks of issue 5: exact tabular iterations per second on the 5-state MDP (one core), and the cost of
-one PG-SOM (Hessian) REINFORCE update relative to a plain Adam REINFORCE update on the same batch.
+"""Performance checks of issue 5: exact tabular iterations per second on the 5-state MDP (one core), and the
+cost of one PG-SOM (Hessian) REINFORCE update relative to a plain Adam REINFORCE update on the same batch.
 
     OMP_NUM_THREADS=1 python scripts/benchmark_momentum.py [--iterations 100000]
 """
@@ -23,7 +23,10 @@ def tabular(n_iterations: int) -> None:
     for cls in (SPG, NPG, SPMA, PGHeavyBall, PGAdam, APG, SPGNM):
         method = cls(1.25e-4) if cls is not PGAdam else cls(1e-3)
         res = run(method, mdp, theta0, n_iterations, checkpoints=[n_iterations], optimal_value=9.4084)
-        print(f"  {cls.name:8s} {n_iterations / res.seconds:9.0f} it/s   ({res.seconds:5.2f} s for {n_iterations})")
+        print(
+            f"  {cls.name:8s} {n_iterations / res.seconds:9.0f} it/s   "
+            f"({res.seconds:5.2f} s for {n_iterations})"
+        )
     # a batch of 64 runs costs little more than one
     res = run(SPG(np.full(64, 1.25e-4)), mdp, theta0, n_iterations // 10, checkpoints=[n_iterations // 10])
     print(f"  SPG, 64 runs batched: {64 * (n_iterations // 10) / res.seconds:9.0f} run-iterations/s")
@@ -31,11 +34,13 @@ def tabular(n_iterations: int) -> None:
 
 def update_cost(n_repeats: int, n_episodes: int) -> None:
     th.set_num_threads(1)
-    kwargs = dict(
-        n_episodes=n_episodes, loss_reduction="sum", baseline="mean", seed=0, device="cpu",
-        policy_kwargs=dict(net_arch=dict(pi=[128], vf=[128]), activation_fn=nn.ReLU),
-    )  # fmt: skip
-    models = {u: REINFORCE("MlpPolicy", "CartPole-v1", update=u, **kwargs) for u in ("adam", "hessian", "rk2")}
+    kwargs = {
+        "n_episodes": n_episodes, "loss_reduction": "sum", "baseline": "mean", "seed": 0, "device": "cpu",
+        "policy_kwargs": {"net_arch": {"pi": [128], "vf": [128]}, "activation_fn": nn.ReLU},
+    }  # fmt: skip
+    models = {
+        u: REINFORCE("MlpPolicy", "CartPole-v1", update=u, **kwargs) for u in ("adam", "hessian", "rk2")
+    }
     models["adam"].learn(1)  # one rollout of n_episodes episodes; every model updates on this same batch
     episodes = models["adam"]._episodes
     times = {}
@@ -54,14 +59,17 @@ def update_cost(n_repeats: int, n_episodes: int) -> None:
             samples.append(time.perf_counter() - start)
         times[update] = float(np.median(samples))
     n_steps = len(returns)
-    print(f"REINFORCE update cost, CartPole 4-128-2 policy, batch of {n_episodes} episodes ({n_steps} steps), "
+    print(f"REINFORCE update cost, CartPole 4-128-2 policy, batch of {n_episodes} episodes "
+          f"({n_steps} steps), "
           f"median of {n_repeats}:")  # fmt: skip
     for update, t in times.items():
         print(f"  {update:8s} {1e3 * t:7.2f} ms   ({t / times['adam']:.2f} x adam)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--iterations", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--episodes", type=int, default=8)

@@ -1,14 +1,15 @@
 """Experiment 3: PG-SOM's CartPole table (REINFORCE / Hessian / Runge-Kutta, each plain / +clip / +entropy /
 +baseline), with our REINFORCE class.
 
-Protocol (PG-SOM §4.1 and the reference notes' reconstruction): CartPole-v1, one episode per update, 500 episodes,
-learning rate 0.002 (clip: 0.004 and max norm 50), a 4-128-2 ReLU policy, discounted rewards-to-go (gamma 0.99), the
-loss summed over the episode's steps, entropy coefficient 0.01, "+baseline" = the episode's mean return subtracted.
-Every finished (variant, seed) appends one row of raw episode returns to ``--out`` (a CSV), so an interrupted run
-keeps what it finished; ``--summarize`` turns the CSV into the markdown table and the figure.
+Protocol (PG-SOM §4.1 and the reference notes' reconstruction): CartPole-v1, one episode per update, 500
+episodes, learning rate 0.002 (clip: 0.004 and max norm 50), a 4-128-2 ReLU policy, discounted rewards-to-go
+(gamma 0.99), the loss summed over the episode's steps, entropy coefficient 0.01, "+baseline" = the episode's
+mean return subtracted. Every finished (variant, seed) appends one row of raw episode returns to ``--out`` (a
+CSV), so an interrupted run keeps what it finished; ``--summarize`` turns the CSV into the markdown table and
+the figure.
 
-    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500
-    python scripts/pgsom_cartpole.py --summarize
+    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500 python
+    scripts/pgsom_cartpole.py --summarize
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def make_model(method: str, extra: str, seed: int) -> REINFORCE:
         loss_reduction="sum",
         ent_coef=0.01 if extra == "entropy" else 0.0,
         max_grad_norm=50.0 if extra == "clip" else None,
-        policy_kwargs=dict(net_arch=dict(pi=[128], vf=[128]), activation_fn=nn.ReLU),
+        policy_kwargs={"net_arch": {"pi": [128], "vf": [128]}, "activation_fn": nn.ReLU},
         seed=seed,
         device="cpu",
     )
@@ -96,7 +97,8 @@ def summarize(path: Path, n_episodes: int) -> None:
 
     rows = list(csv.DictReader(path.open()))
     lines = [
-        "| variant | seeds run | ours: EMA(0.05) at last episode | ours: mean of last 100 episodes | ours: last episode "
+        "| variant | seeds run | ours: EMA(0.05) at last episode | ours: mean of last 100 episodes "
+        "| ours: last episode "
         "| paper (mean ± std) | seconds per run |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -118,7 +120,8 @@ def summarize(path: Path, n_episodes: int) -> None:
             seeds = ",".join(r["seed"] for r in runs)
             lines.append(
                 f"| {name} | {len(complete)} ({seeds}) | {ema_final.mean():.1f} ± {ema_final.std():.1f} "
-                f"| {last100.mean():.1f} ± {last100.std():.1f} | {last.mean():.1f} ± {last.std():.1f} | {paper} "
+                f"| {last100.mean():.1f} ± {last100.std():.1f} | {last.mean():.1f} ± {last.std():.1f} "
+                f"| {paper} "
                 f"| {secs:.0f} |"
             )
             smooth = np.array([[ema(c[: i + 1]) for i in range(n_episodes)] for c in complete])
@@ -137,7 +140,9 @@ def summarize(path: Path, n_episodes: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--methods", nargs="+", default=list(UPDATES), choices=list(UPDATES))
@@ -163,9 +168,12 @@ def main() -> None:
                     if (method, extra, seed) in done:
                         continue
                     returns, seconds = run_one(method, extra, seed, args.episodes)
-                    writer.writerow([method, extra, seed, f"{seconds:.1f}", " ".join(f"{r:g}" for r in returns)])
+                    writer.writerow(
+                        [method, extra, seed, f"{seconds:.1f}", " ".join(f"{r:g}" for r in returns)]
+                    )
                     f.flush()
-                    print(f"{method:12s} {extra:9s} seed {seed}: last-100 mean {np.mean(returns[-100:]):6.1f} "
+                    print(f"{method:12s} {extra:9s} seed {seed}: "
+                          f"last-100 mean {np.mean(returns[-100:]):6.1f} "
                           f"({seconds:.0f} s)", flush=True)  # fmt: skip
 
 

@@ -1,5 +1,5 @@
-"""Experiment 1: SPMA vs NPG vs SPG on CliffWorld and FrozenLake (SPMA paper, Appendix C.1, Figures 3-4), exact
-gradients, uniform initialisation, with a step-size sweep (each sweep is one batched run).
+"""Experiment 1: SPMA vs NPG vs SPG on CliffWorld and FrozenLake (SPMA paper, Appendix C.1, Figures 3-4),
+exact gradients, uniform initialisation, with a step-size sweep (each sweep is one batched run).
 
     python scripts/tabular_spma.py [--iterations 10000]
 
@@ -22,7 +22,9 @@ COLORS = {"SPMA": "tab:blue", "NPG": "tab:red", "SPG": "tab:green"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--iterations", type=int, default=10_000)
     parser.add_argument("--gamma", type=float, default=0.9)
     args = parser.parse_args()
@@ -34,7 +36,8 @@ def main() -> None:
     fig_s, axes_s = p.subplots(1, 2, figsize=(12, 4.5))
     lines = [
         f"T = {t_max} exact iterations, gamma = {args.gamma}, uniform initial policy, step sizes "
-        f"{', '.join(fmt(e) for e in ETAS)} (best by area under the gap curve; for SPMA only among step sizes "
+        f"{', '.join(fmt(e) for e in ETAS)} (best by area under the gap curve; "
+        "for SPMA only among step sizes "
         "where Eq. 3 stays a valid update, 1 + eta A >= 0 at every step).",
         "",
         "| env | method | best eta | gap at t=10 | t=100 | t=1000 | t=T | AUC (mean gap) |",
@@ -48,13 +51,15 @@ def main() -> None:
             start = time.perf_counter()
             res = run(method, env, theta0, t_max, checkpoints=ckpts, optimal_value=j_star)
             auc = np.trapezoid(res.gaps, res.iterations, axis=0) / t_max
-            # SPMA's Eq. 3 is only defined while 1 + eta A >= 0; a run that needed the floor is not Eq. 3 any more
+            # SPMA's Eq. 3 is only defined while 1 + eta A >= 0; a run that needed the floor is not Eq. 3 any
+            # more
             valid = method.n_floored == 0 if isinstance(method, SPMA) else np.ones(len(ETAS), bool)
             best = int(np.nanargmin(np.where(np.isfinite(auc) & valid, auc, np.inf)))
             g = res.gaps[:, best]
             at = {t: g[np.searchsorted(res.iterations, t)] for t in (10, 100, 1000, t_max)}
             lines.append(
-                f"| {env.name} | {name} | {fmt(ETAS[best])} | {fmt(at[10])} | {fmt(at[100])} | {fmt(at[1000])} "
+                f"| {env.name} | {name} | {fmt(ETAS[best])} | {fmt(at[10])} | {fmt(at[100])} "
+                f"| {fmt(at[1000])} "
                 f"| {fmt(at[t_max])} | {fmt(auc[best])} |"
             )
             plot_gap(ax, res.iterations, g, f"{name} (eta={fmt(ETAS[best])})", color=COLORS[name])
@@ -66,7 +71,9 @@ def main() -> None:
                   f"({time.perf_counter() - start:.1f} s)", flush=True)  # fmt: skip
         ax.set_title(f"{env.name} (V* = {j_star:.4g})")
         ax.legend()
-        ax_s.set(xscale="log", yscale="log", xlabel="step size eta", ylabel="mean gap over T iterations (AUC / T)")
+        ax_s.set(
+            xscale="log", yscale="log", xlabel="step size eta", ylabel="mean gap over T iterations (AUC / T)"
+        )
         ax_s.set_title(f"{env.name}: step-size sensitivity")
         ax_s.legend()
     fig.tight_layout()

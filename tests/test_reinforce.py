@@ -11,7 +11,7 @@ from sb3_pgx import REINFORCE
 from sb3_pgx.optim import PGSOM, NegativeMomentum
 from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
-SMALL = dict(net_arch=dict(pi=[32], vf=[32]))
+SMALL = {"net_arch": {"pi": [32], "vf": [32]}}
 
 
 def actor_vector(model):
@@ -21,7 +21,7 @@ def actor_vector(model):
 def test_learns_cartpole_at_a_small_budget():
     model = REINFORCE(
         "MlpPolicy", "CartPole-v1", learning_rate=0.01, seed=0, device="cpu",
-        policy_kwargs=dict(net_arch=dict(pi=[128], vf=[128]), activation_fn=th.nn.ReLU),
+        policy_kwargs={"net_arch": {"pi": [128], "vf": [128]}, "activation_fn": th.nn.ReLU},
     )  # fmt: skip
     env = gym.make("CartPole-v1")
     before, _ = evaluate_policy(model, env, n_eval_episodes=10, deterministic=True)
@@ -68,22 +68,22 @@ def test_rk2_heun_step_is_exact_on_the_batch():
     start = [p.detach().clone() for p in params]
     k1 = [-g for g in th.autograd.grad(loss_fn(), params)]
     with th.no_grad():
-        for p, s, k in zip(params, start, k1):
+        for p, s, k in zip(params, start, k1, strict=False):
             p.copy_(s + 0.002 * k)
     k2 = [-g for g in th.autograd.grad(loss_fn(), params)]
-    expected = [s + 0.001 * (a + b) for s, a, b in zip(start, k1, k2)]
+    expected = [s + 0.001 * (a + b) for s, a, b in zip(start, k1, k2, strict=False)]
     with th.no_grad():
-        for p, s in zip(params, start):
+        for p, s in zip(params, start, strict=False):
             p.copy_(s)
     model._rk2_step(loss_fn, 0.002)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=False):
         assert th.allclose(p, e, atol=1e-6)
 
 
 def test_negative_momentum_through_policy_kwargs():
     model = REINFORCE(
         "MlpPolicy", "CartPole-v1", n_episodes=2, seed=0, device="cpu",
-        policy_kwargs=dict(**SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs=dict(lam=1.5)),
+        policy_kwargs=dict(**SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs={"lam": 1.5}),
     )  # fmt: skip
     model.learn(400)
     opt = model.policy.optimizer
@@ -97,7 +97,8 @@ def test_vec_env_updates_use_complete_episodes_only():
     model.learn(500)
     assert len(model._episodes) == 4
     lengths = sorted(len(e["returns"]) for e in model._episodes)
-    # each kept episode is a full CartPole episode: its return-to-go at t=0 is the discounted sum of its length
+    # each kept episode is a full CartPole episode: its return-to-go at t=0 is the discounted sum of its
+    # length
     for e in model._episodes:
         n = len(e["returns"])
         assert e["returns"][0] == pytest.approx(sum(0.99**k for k in range(n)), rel=1e-5)
@@ -106,7 +107,8 @@ def test_vec_env_updates_use_complete_episodes_only():
 
 def test_total_return_and_sum_reduction():
     model = REINFORCE(
-        "MlpPolicy", "CartPole-v1", return_type="total", loss_reduction="sum", baseline="none", policy_kwargs=SMALL,
+        "MlpPolicy", "CartPole-v1", return_type="total", loss_reduction="sum", baseline="none",
+        policy_kwargs=SMALL,
         seed=0, device="cpu",
     )  # fmt: skip
     model.learn(50)
@@ -124,7 +126,10 @@ def test_save_load_predict(tmp_path):
     a2, _ = loaded.predict(obs, deterministic=True)
     assert np.array_equal(a1, a2)
     assert isinstance(loaded.policy.optimizer, PGSOM)
-    assert loaded.policy.optimizer.state_dict()["state"].keys() == model.policy.optimizer.state_dict()["state"].keys()
+    assert (
+        loaded.policy.optimizer.state_dict()["state"].keys()
+        == model.policy.optimizer.state_dict()["state"].keys()
+    )
     loaded.set_env(make_vec_env("CartPole-v1", n_envs=1))
     loaded.learn(100, reset_num_timesteps=False)
 
@@ -138,7 +143,9 @@ class NaNReward(gym.Wrapper):
 @pytest.mark.parametrize("update", ["adam", "hessian", "rk2"])
 def test_nonfinite_update_is_skipped_and_counted(update):
     env = NaNReward(gym.make("CartPole-v1"))
-    model = REINFORCE("MlpPolicy", env, update=update, baseline="none", policy_kwargs=SMALL, seed=0, device="cpu")
+    model = REINFORCE(
+        "MlpPolicy", env, update=update, baseline="none", policy_kwargs=SMALL, seed=0, device="cpu"
+    )
     before = actor_vector(model)
     model.learn(100)
     assert model.nonfinite_skips_total == model._n_updates >= 1
@@ -148,16 +155,16 @@ def test_nonfinite_update_is_skipped_and_counted(update):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(update="newton"),
-        dict(baseline="critic"),
-        dict(return_type="discounted"),
-        dict(n_episodes=0),
-        dict(learning_rate=0.0),
-        dict(max_grad_norm=-1.0),
-        dict(gamma=1.5),
-        dict(ent_coef=-0.1),
-        dict(loss_reduction="max"),
-        dict(rk_method="rk4"),
+        {"update": "newton"},
+        {"baseline": "critic"},
+        {"return_type": "discounted"},
+        {"n_episodes": 0},
+        {"learning_rate": 0.0},
+        {"max_grad_norm": -1.0},
+        {"gamma": 1.5},
+        {"ent_coef": -0.1},
+        {"loss_reduction": "max"},
+        {"rk_method": "rk4"},
     ],
 )
 def test_bad_arguments(kwargs):

@@ -83,7 +83,7 @@ def test_policy_iteration_matches_value_iteration(make):
 
 def test_reference_values():
     mdp, theta0 = five_state_mdp("uniform")
-    assert policy_iteration(mdp).J == pytest.approx(9.40840, abs=1e-5)
+    assert pytest.approx(9.40840, abs=1e-5) == policy_iteration(mdp).J
     assert objective(mdp, theta0)[0] == pytest.approx(6.0164, abs=1e-4)
     assert objective(*five_state_mdp("hard"))[0] == pytest.approx(3.7702, abs=1e-4)
     assert objective(*bandit("hard"))[0] == pytest.approx(0.13201, abs=1e-5)
@@ -124,7 +124,8 @@ def test_sampled_oracle_is_unbiased():
 
 
 def official_apg(theta0, r, eta, n_iterations):
-    """Line-by-line transcription of the official APG code's update (train/APG.py) for a bandit, in plain Python."""
+    """Line-by-line transcription of the official APG code's update (train/APG.py) for a bandit, in plain
+    Python."""
     theta = np.array(theta0, dtype=float)
     theta_prev = theta.copy()
     omega = theta.copy()
@@ -164,7 +165,8 @@ def test_apg_reference_trajectory():
 
 @pytest.mark.parametrize("eta", [0.25, 1.0])
 def test_spma_bandit_linear_rate_obeys_theorem_1(eta):
-    """Theorem 1 (from its proof in Appendix A): with uniform init, 1 - pi_t(a*) <= (1 - 1/K)(1 - eta Delta_min / K)^t,
+    """Theorem 1 (from its proof in Appendix A): with uniform init, 1 - pi_t(a*) <= (1 - 1/K)(1 - eta
+    Delta_min / K)^t,
     so the gap is <= Delta_max (1 - 1/K)(1 - eta Delta_min / K)^t. The measured per-step rate must obey it."""
     r = np.array([1.0, 0.6, 0.3, 0.0])
     k = len(r)

@@ -22,7 +22,8 @@ def hutchinson_diagonal(
 ) -> list[th.Tensor]:
     """Unbiased estimate of the Hessian diagonal from gradients built with ``create_graph=True``.
 
-    One extra backward pass per probe: ``h = d(g . z)/d theta = H z``, and ``z * h`` has expectation ``diag(H)``.
+    One extra backward pass per probe: ``h = d(g . z)/d theta = H z``, and ``z * h`` has expectation
+    ``diag(H)``.
 
     :param grads: ``autograd.grad(loss, params, create_graph=True)``
     :param params: the parameters the gradients are taken with respect to

@@ -17,15 +17,18 @@ class NegativeMomentum(th.optim.Optimizer):
     """SPG-NM (Zhang & Yang, arXiv 2405.12228) on a loss to minimise, the deep-RL counterpart of
     :class:`sb3_pgx.tabular.SPGNM`. The parameters hold omega; per step::
 
-        theta_t = omega - lr_t grad L(omega)                         lr_t = lr t/(t+1) ("apg") or lr ("constant")
-        phi     = theta_t + (lam - 1)(theta_t - theta_{t-1})           (rule "A"; "B": lam theta_t + (1-lam)(...))
+        theta_t = omega - lr_t grad L(omega)                         lr_t = lr t/(t+1) ("apg") or lr
+        ("constant")
+        phi     = theta_t + (lam - 1)(theta_t - theta_{t-1})           (rule "A"; "B": lam theta_t +
+        (1-lam)(...))
         omega   = phi if L(phi) <= L(theta_t) else theta_t            (the closure estimates both losses)
 
-    The acceptance check needs two extra loss evaluations, made by calling the closure under ``no_grad``; with a
-    sampled loss this is an estimate (the references note it is noisy and biased, and that the APG authors dropped
-    the check in deep RL). Rule, schedule and the check's reference are reconstructions (paper text unavailable);
-    see the tabular class for the reasoning. Momentum entries that are not finite are zeroed; a non-finite loss,
-    gradient or ``theta_t`` skips the step (parameters unchanged, counted in ``n_nonfinite``).
+    The acceptance check needs two extra loss evaluations, made by calling the closure under ``no_grad``; with
+    a sampled loss this is an estimate (the references note it is noisy and biased, and that the APG authors
+    dropped the check in deep RL). Rule, schedule and the check's reference are reconstructions (paper text
+    unavailable); see the tabular class for the reasoning. Momentum entries that are not finite are zeroed; a
+    non-finite loss, gradient or ``theta_t`` skips the step (parameters unchanged, counted in
+    ``n_nonfinite``).
 
     ``step(closure)`` only: ``closure()`` returns the loss without calling ``backward``. SB3's A2C/PPO call
     ``step()`` without a closure, where no check is possible; that raises.
@@ -56,7 +59,7 @@ class NegativeMomentum(th.optim.Optimizer):
             raise ValueError(f"rule must be one of {NM_RULES}; got {rule!r}")
         if schedule not in NM_SCHEDULES:
             raise ValueError(f"schedule must be one of {NM_SCHEDULES}; got {schedule!r}")
-        super().__init__(params, dict(lr=lr, lam=lam))
+        super().__init__(params, {"lr": lr, "lam": lam})
         self.rule, self.schedule = rule, schedule
         self.n_steps = 0
         self.n_accepted = 0
@@ -73,7 +76,9 @@ class NegativeMomentum(th.optim.Optimizer):
     @th.no_grad()
     def step(self, closure: Callable[[], th.Tensor] | None = None) -> th.Tensor:  # type: ignore[override]
         if closure is None:
-            raise RuntimeError("NegativeMomentum needs step(closure): the closure's loss decides the acceptance check")
+            raise RuntimeError(
+                "NegativeMomentum needs step(closure): the closure's loss decides the acceptance check"
+            )
         params = self._params()
         with th.enable_grad():
             loss = closure()
@@ -97,7 +102,9 @@ class NegativeMomentum(th.optim.Optimizer):
                 new = p - lr * g
                 prev = state.get("theta_prev", p.detach().clone())
                 momentum = th.nan_to_num(new - prev, nan=0.0, posinf=0.0, neginf=0.0)
-                phi.append(new + (lam - 1.0) * momentum if self.rule == "A" else lam * new + (1.0 - lam) * momentum)
+                phi.append(
+                    new + (lam - 1.0) * momentum if self.rule == "A" else lam * new + (1.0 - lam) * momentum
+                )
                 theta_t.append(new)
         if not all_finite(theta_t):
             self.n_nonfinite += 1
@@ -116,7 +123,7 @@ class NegativeMomentum(th.optim.Optimizer):
         self.n_steps += 1
         self.n_accepted += int(accept)
         moved = th.stack([th.linalg.vector_norm(p - o) for p, o in zip(params, omega, strict=True)])
-        self.last_stats = dict(update_norm=th.linalg.vector_norm(moved), accepted=th.tensor(float(accept)))
+        self.last_stats = {"update_norm": th.linalg.vector_norm(moved), "accepted": th.tensor(float(accept))}
         return loss
 
 

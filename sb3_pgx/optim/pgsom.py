@@ -21,17 +21,20 @@ class PGSOM(th.optim.Optimizer):
         m = b1 m + (1 - b1) g,     v = b2 v + (1 - b2) D^2
         theta -= lr * (m / (1 - b1^k)) / ((v / (1 - b2^k))^(power/2) + eps)
 
-    ``H`` is the Hessian of the loss handed in (for REINFORCE, the surrogate ``-sum log pi * G``). The paper states
-    that its estimator is unbiased and its preconditioner positive-definite: squaring the Hutchinson estimate inside
-    the moving average (the AdaHessian recipe) gives both; that choice, the betas, eps and the single probe are
-    reconstructions. Clipping happens before the Hessian-vector product, so ``D`` is that of the clipped gradient.
+    ``H`` is the Hessian of the loss handed in (for REINFORCE, the surrogate ``-sum log pi * G``). The paper
+    states that its estimator is unbiased and its preconditioner positive-definite: squaring the Hutchinson
+    estimate inside the moving average (the AdaHessian recipe) gives both; that choice, the betas, eps and the
+    single probe are reconstructions. Clipping happens before the Hessian-vector product, so ``D`` is that of
+    the clipped gradient.
 
-    Usage: ``step(closure)`` where ``closure()`` returns the loss **without** calling ``backward`` (the optimizer
-    differentiates it twice), or ``step()`` after ``loss.backward(create_graph=True)``. SB3's A2C/PPO call
-    ``step()`` after a plain ``backward()``; that raises, because the Hessian needs the gradient's graph.
+    Usage: ``step(closure)`` where ``closure()`` returns the loss **without** calling ``backward`` (the
+    optimizer differentiates it twice), or ``step()`` after ``loss.backward(create_graph=True)``. SB3's
+    A2C/PPO call ``step()`` after a plain ``backward()``; that raises, because the Hessian needs the
+    gradient's graph.
 
-    A non-finite loss, gradient or Hessian estimate skips the step (weights and moments untouched) and is counted in
-    ``n_nonfinite``. ``last_stats`` holds the last step's Hessian-diagonal statistics and update norm (0-d tensors).
+    A non-finite loss, gradient or Hessian estimate skips the step (weights and moments untouched) and is
+    counted in ``n_nonfinite``. ``last_stats`` holds the last step's Hessian-diagonal statistics and update
+    norm (0-d tensors).
 
     :param params: parameters or parameter groups
     :param lr: step size
@@ -69,7 +72,7 @@ class PGSOM(th.optim.Optimizer):
             raise ValueError(f"n_probes must be an integer >= 1; got {n_probes!r}")
         if max_grad_norm is not None and not max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be > 0 or None; got {max_grad_norm!r}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, hessian_power=hessian_power)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "hessian_power": hessian_power}
         super().__init__(params, defaults)
         self.n_probes = n_probes
         self.max_grad_norm = max_grad_norm
@@ -99,7 +102,8 @@ class PGSOM(th.optim.Optimizer):
                 grads = [p.grad for p in params]
                 if any(g is None or g.grad_fn is None for g in grads):
                     raise RuntimeError(
-                        "PGSOM needs the gradient's graph: pass step(closure) with a closure that returns the loss, "
+                        "PGSOM needs the gradient's graph: pass step(closure) with a closure that returns "
+                        "the loss, "
                         "or call loss.backward(create_graph=True) before step()"
                     )
             grad_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g.detach()) for g in grads]))
@@ -139,12 +143,12 @@ class PGSOM(th.optim.Optimizer):
                 update_sq += update.square().sum()
         flat_d = th.cat([d.flatten() for d in diag])
         # 0-d tensors: no device sync here; the algorithm reads them once per train() when it logs
-        self.last_stats = dict(
-            hessian_diag_mean=flat_d.mean(),
-            hessian_diag_abs_mean=flat_d.abs().mean(),
-            hessian_diag_std=flat_d.std(),
-            update_norm=update_sq.sqrt(),
-            grad_norm=grad_norm,
-            clip_scale=scale,
-        )
+        self.last_stats = {
+            "hessian_diag_mean": flat_d.mean(),
+            "hessian_diag_abs_mean": flat_d.abs().mean(),
+            "hessian_diag_std": flat_d.std(),
+            "update_norm": update_sq.sqrt(),
+            "grad_norm": grad_norm,
+            "clip_scale": scale,
+        }
         return loss

@@ -10,16 +10,18 @@ from sb3_pgx.common.hpo import ACTIVATIONS, NET_ARCHS
 
 
 def convert_reinforce_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Rebuild constructor kwargs from ``trial.params`` (``one_minus_gamma``, ``n_episodes_pow``, ``clip`` and the
+    """Rebuild constructor kwargs from ``trial.params`` (``one_minus_gamma``, ``n_episodes_pow``, ``clip`` and
+    the
     network keys are converted; the rest pass through)."""
     out = dict(params)
     out["gamma"] = 1.0 - out.pop("one_minus_gamma")
     out["n_episodes"] = 2 ** out.pop("n_episodes_pow")
     clip = out.pop("max_grad_norm_choice")
     out["max_grad_norm"] = None if clip == "none" else float(clip)
-    out["policy_kwargs"] = dict(
-        net_arch=NET_ARCHS[out.pop("net_arch")], activation_fn=ACTIVATIONS[out.pop("activation_fn")]
-    )
+    out["policy_kwargs"] = {
+        "net_arch": NET_ARCHS[out.pop("net_arch")],
+        "activation_fn": ACTIVATIONS[out.pop("activation_fn")],
+    }
     return out
 
 

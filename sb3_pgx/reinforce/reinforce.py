@@ -37,31 +37,35 @@ SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, sp
 class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     """Monte-Carlo policy gradient on whole episodes.
 
-    Each iteration collects ``n_episodes`` complete episodes with the current policy, computes Monte-Carlo returns
-    ``G_t`` (no bootstrapping, also at time-limit truncation), subtracts a baseline and takes one step on::
+    Each iteration collects ``n_episodes`` complete episodes with the current policy, computes Monte-Carlo
+    returns ``G_t`` (no bootstrapping, also at time-limit truncation), subtracts a baseline and takes one step
+    on::
 
         L(theta) = -reduce_t[ log pi_theta(a_t|s_t) * Ahat_t ] - ent_coef * reduce_t[ H(pi_theta(.|s_t)) ]
 
     with one of three update rules (``update``):
 
-    - ``"adam"``: the policy's own optimizer (Adam by default; any ``policy_kwargs["optimizer_class"]``, including
-      :class:`sb3_pgx.optim.NegativeMomentum`, which gets a closure);
-    - ``"hessian"``: PG-SOM's second-order momentum (:class:`sb3_pgx.optim.PGSOM`): an Adam-style first moment and a
-      bias-corrected second moment of the Hutchinson diagonal-Hessian estimate;
-    - ``"rk2"``: one Runge-Kutta step of the gradient flow ``d theta/d tau = -grad L`` (Heun by default; PG-SOM
-      Eq. 3), both stages on the same episodes (our reconstruction: no extra samples, no importance weights)::
+    - ``"adam"``: the policy's own optimizer (Adam by default; any ``policy_kwargs["optimizer_class"]``,
+      including :class:`sb3_pgx.optim.NegativeMomentum`, which gets a closure);
+    - ``"hessian"``: PG-SOM's second-order momentum (:class:`sb3_pgx.optim.PGSOM`): an Adam-style first moment
+      and a bias-corrected second moment of the Hutchinson diagonal-Hessian estimate;
+    - ``"rk2"``: one Runge-Kutta step of the gradient flow ``d theta/d tau = -grad L`` (Heun by default;
+      PG-SOM Eq. 3), both stages on the same episodes (our reconstruction: no extra samples, no importance
+      weights)::
 
           k1 = -grad L(theta);  k2 = -grad L(theta + lr k1);  theta <- theta + lr/2 (k1 + k2)
 
-    Clipping (``max_grad_norm``) applies to each gradient (each RK stage). With n_envs > 1, episodes still running
-    when ``n_episodes`` have finished are discarded and the envs are reset before the next rollout (so each update
-    sees on-policy episodes only); with one env nothing is discarded.
+    Clipping (``max_grad_norm``) applies to each gradient (each RK stage). With n_envs > 1, episodes still
+    running when ``n_episodes`` have finished are discarded and the envs are reset before the next rollout (so
+    each update sees on-policy episodes only); with one env nothing is discarded.
 
-    Left open by the paper, with our choice: returns are discounted rewards-to-go (``return_type="total"`` weights
-    every step by the undiscounted episode return); the baseline options are those of PG-SOM's table (none, the
-    batch mean, standardised returns as in PyTorch's REINFORCE example) plus a learned value function.
+    Left open by the paper, with our choice: returns are discounted rewards-to-go (``return_type="total"``
+    weights every step by the undiscounted episode return); the baseline options are those of PG-SOM's table
+    (none, the batch mean, standardised returns as in PyTorch's REINFORCE example) plus a learned value
+    function.
 
-    :param policy: ``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` (separate actor and critic) or a policy class
+    :param policy: ``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` (separate actor and critic) or a policy
+        class
     :param env: the environment (Gym env, VecEnv or registered id)
     :param learning_rate: actor step size (a number or a schedule of progress_remaining)
     :param n_episodes: complete episodes per update
@@ -69,16 +73,17 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     :param update: ``"adam"``, ``"hessian"`` or ``"rk2"``
     :param baseline: ``"none"``, ``"mean"``, ``"standardize"`` or ``"value"``
     :param return_type: ``"reward_to_go"`` or ``"total"``
-    :param loss_reduction: ``"mean"`` or ``"sum"`` over the steps of the batch (PG-SOM / PyTorch's example: sum)
+    :param loss_reduction: ``"mean"`` or ``"sum"`` over the steps of the batch (PG-SOM / PyTorch's example:
+        sum)
     :param ent_coef: entropy bonus coefficient
     :param max_grad_norm: gradient-norm clipping (None: off)
     :param rk_method: ``"heun"`` or ``"midpoint"`` (``update="rk2"`` only)
-    :param hessian_kwargs: extra :class:`sb3_pgx.optim.PGSOM` arguments (``betas``, ``eps``, ``hessian_power``,
-        ``n_probes``, ``seed``)
+    :param hessian_kwargs: extra :class:`sb3_pgx.optim.PGSOM` arguments (``betas``, ``eps``,
+        ``hessian_power``, ``n_probes``, ``seed``)
     :param critic_learning_rate: the value baseline's step size (defaults to ``learning_rate``)
     :param n_critic_steps: full-batch critic steps per update (``baseline="value"``)
-    :param max_rollout_steps: a rollout that reaches this many env steps without ``n_episodes`` finished episodes
-        raises (guards against environments that never end)
+    :param max_rollout_steps: a rollout that reaches this many env steps without ``n_episodes`` finished
+        episodes raises (guards against environments that never end)
     :param use_sde: generalized State-Dependent Exploration
     :param sde_sample_freq: gSDE noise resampling frequency (-1: only at rollout start)
     :param stats_window_size: episodes averaged for the rollout/ logs
@@ -180,7 +185,11 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         self.set_random_seed(self.seed)
         self.rollout_buffer = None  # type: ignore[assignment]  # episodes live in self._episodes
         self.policy = self.policy_class(  # type: ignore[assignment]
-            self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
+            self.observation_space,
+            self.action_space,
+            self.lr_schedule,
+            use_sde=self.use_sde,
+            **self.policy_kwargs,
         )
         self.policy = self.policy.to(self.device)
         if self.update == "hessian":
@@ -232,7 +241,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         while len(self._episodes) < self.n_episodes:
             if n_steps >= self.max_rollout_steps:
                 raise ValueError(
-                    f"no {self.n_episodes} complete episodes within max_rollout_steps={self.max_rollout_steps} env "
+                    f"no {self.n_episodes} complete episodes within "
+                    f"max_rollout_steps={self.max_rollout_steps} env "
                     "steps; raise max_rollout_steps or wrap the env in a TimeLimit"
                 )
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
@@ -254,7 +264,11 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
             self._update_info_buffer(infos, dones)
             n_steps += 1
             for i in range(n_envs):
-                obs_i = {k: v[i] for k, v in self._last_obs.items()} if isinstance(self._last_obs, dict) else self._last_obs[i]
+                obs_i = (
+                    {k: v[i] for k, v in self._last_obs.items()}
+                    if isinstance(self._last_obs, dict)
+                    else self._last_obs[i]
+                )
                 open_steps[i].append((obs_i, actions[i], float(rewards[i])))
                 if dones[i]:
                     if len(self._episodes) < self.n_episodes:
@@ -274,7 +288,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         else:
             stacked = np.stack(obs)
         rewards = np.array([s[2] for s in steps], dtype=np.float32)
-        return dict(obs=stacked, actions=np.stack([s[1] for s in steps]), returns=self._returns(rewards))
+        return {"obs": stacked, "actions": np.stack([s[1] for s in steps]), "returns": self._returns(rewards)}
 
     def _batch(self) -> tuple[Any, th.Tensor, th.Tensor]:
         eps = self._episodes
@@ -286,7 +300,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         actions = th.as_tensor(np.concatenate([e["actions"] for e in eps]), device=self.device)
         if isinstance(self.action_space, spaces.Discrete):
             actions = actions.long().flatten()
-        returns = th.as_tensor(np.concatenate([e["returns"] for e in eps]), device=self.device, dtype=th.float32)
+        returns = th.as_tensor(
+            np.concatenate([e["returns"] for e in eps]), device=self.device, dtype=th.float32
+        )
         return obs, actions, returns
 
     # ------------------------------------------------------------------ the update
@@ -314,7 +330,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
 
         return loss_fn
 
-    def _clipped_grads(self, loss: th.Tensor, params: list[th.nn.Parameter]) -> tuple[list[th.Tensor], th.Tensor]:
+    def _clipped_grads(
+        self, loss: th.Tensor, params: list[th.nn.Parameter]
+    ) -> tuple[list[th.Tensor], th.Tensor]:
         grads = th.autograd.grad(loss, params, allow_unused=True)
         grads = [g if g is not None else th.zeros_like(p) for g, p in zip(grads, params, strict=True)]
         norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g) for g in grads]))
@@ -349,11 +367,14 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
                 return None
             for p, n in zip(params, new, strict=True):
                 p.copy_(n)
-            update_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(n - s) for n, s in zip(new, start, strict=True)]))
-        return dict(grad_norm=norm, update_norm=update_norm)
+            update_norm = th.linalg.vector_norm(
+                th.stack([th.linalg.vector_norm(n - s) for n, s in zip(new, start, strict=True)])
+            )
+        return {"grad_norm": norm, "update_norm": update_norm}
 
     def _optimizer_step(self, loss_fn) -> dict[str, th.Tensor] | None:
-        """The actor's optimizer: our closure-differentiating optimizers get a closure, the others a guarded step."""
+        """The actor's optimizer: our closure-differentiating optimizers get a closure, the others a guarded
+        step."""
         optimizer = self.policy.optimizer
         params = self.policy.actor_parameters()
         if getattr(optimizer, "differentiates_closure", False):
@@ -367,8 +388,10 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         if not result.accepted:
             return None
         with th.no_grad():
-            update_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(p - s) for p, s in zip(params, start, strict=True)]))
-        return dict(grad_norm=th.tensor(result.grad_norm), update_norm=update_norm)
+            update_norm = th.linalg.vector_norm(
+                th.stack([th.linalg.vector_norm(p - s) for p, s in zip(params, start, strict=True)])
+            )
+        return {"grad_norm": th.tensor(result.grad_norm), "update_norm": update_norm}
 
     def train(self) -> None:
         """One REINFORCE update on the episodes of the last rollout (and the value baseline's steps)."""
@@ -391,7 +414,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
 
             for _ in range(self.n_critic_steps):
                 critic_log.add(
-                    guarded_optimizer_step(self.policy.critic_optimizer, self.policy.critic_parameters(), critic_loss)
+                    guarded_optimizer_step(
+                        self.policy.critic_optimizer, self.policy.critic_parameters(), critic_loss
+                    )
                 )
             self.nonfinite_skips_total += critic_log.nonfinite
         self._n_updates += 1

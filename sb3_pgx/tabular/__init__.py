@@ -1,4 +1,5 @@
-"""Exact tabular lab: MDPs, exact values and gradients, and the tabular methods of the SPMA / APG / SPG-NM papers."""
+"""Exact tabular lab: MDPs, exact values and gradients, and the tabular methods of the SPMA / APG / SPG-NM
+papers."""
 
 from sb3_pgx.tabular.envs import (
     bandit,
@@ -23,8 +24,31 @@ from sb3_pgx.tabular.methods import APG, METHODS, NPG, SPG, SPGNM, SPMA, PGAdam,
 from sb3_pgx.tabular.runner import RunResult, log_checkpoints, run
 
 __all__ = [
-    "APG", "METHODS", "NPG", "SPG", "SPGNM", "SPMA", "Evaluation", "PGAdam", "PGHeavyBall", "RunResult", "TabularMDP",
-    "TabularMethod", "bandit", "cliff_world", "evaluate", "evaluate_policy", "five_state_mdp", "from_gymnasium",
-    "frozen_lake", "log_checkpoints", "objective", "policy_gradient", "policy_iteration", "run", "softmax",
-    "uniform_logits", "values",
-]  # fmt: skip
+    "APG",
+    "METHODS",
+    "NPG",
+    "SPG",
+    "SPGNM",
+    "SPMA",
+    "Evaluation",
+    "PGAdam",
+    "PGHeavyBall",
+    "RunResult",
+    "TabularMDP",
+    "TabularMethod",
+    "bandit",
+    "cliff_world",
+    "evaluate",
+    "evaluate_policy",
+    "five_state_mdp",
+    "from_gymnasium",
+    "frozen_lake",
+    "log_checkpoints",
+    "objective",
+    "policy_gradient",
+    "policy_iteration",
+    "run",
+    "softmax",
+    "uniform_logits",
+    "values",
+]

@@ -1,14 +1,14 @@
 """The tabular problems of the SPG-NM / APG and SPMA papers, and any gymnasium toy-text environment.
 
 Bandit and 5-state MDP: verbatim from the APG repository's ``true-gradient-mdp/mdp_env/*.yaml`` (see
-``references/momentum_methods.md`` §1.5; the hard initialisation uses the yaml's s1 row ``[1, 2, 4, 3, 5]``, which
-matches the published curves, rather than the workshop paper's ``[1, 2, 3, 4, 5]``).
+``references/momentum_methods.md`` §1.5; the hard initialisation uses the yaml's s1 row ``[1, 2, 4, 3, 5]``,
+which matches the published curves, rather than the workshop paper's ``[1, 2, 3, 4, 5]``).
 
 CliffWorld and FrozenLake are built from gymnasium's own ``env.unwrapped.P`` tables. A transition flagged
-``terminated`` leads, by default, to an absorbing zero-reward state (``terminal="absorb"``); ``terminal="reset"``
-sends it back to the initial distribution instead (the SPMA paper's CliffWorld "moves the agent back to the starting
-point"). With gymnasium's CliffWalking rewards (-1 every step) the reset variant makes every cliff-avoiding policy
-optimal, so the absorbing variant is our default for both.
+``terminated`` leads, by default, to an absorbing zero-reward state (``terminal="absorb"``);
+``terminal="reset"`` sends it back to the initial distribution instead (the SPMA paper's CliffWorld "moves the
+agent back to the starting point"). With gymnasium's CliffWalking rewards (-1 every step) the reset variant
+makes every cliff-avoiding policy optimal, so the absorbing variant is our default for both.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ MDP5_REWARDS = np.array(
 )
 MDP5_TRANSITIONS = np.array(
     [
-        [[.1, .5, .1, .2, .1], [.6, .1, .1, .1, .1], [.5, .1, .1, .2, .1], [.4, .3, .1, .1, .1], [.2, .1, .1, .1, .5]],
-        [[.1, .5, .2, .1, .1], [.4, .1, .2, .2, .1], [.1, .4, .3, .1, .1], [.4, .1, .1, .1, .3], [.2, .2, .2, .2, .2]],
-        [[.6, .1, .1, .1, .1], [.2, .4, .1, .2, .1], [.3, .3, .2, .1, .1], [.1, .4, .3, .1, .1], [.2, .1, .1, .1, .5]],
-        [[.6, .1, .1, .1, .1], [.1, .5, .1, .2, .1], [.2, .1, .1, .1, .5], [.4, .3, .1, .1, .1], [.5, .1, .1, .2, .1]],
-        [[.2, .2, .2, .2, .2], [.4, .1, .2, .2, .1], [.4, .1, .1, .3, .1], [.1, .4, .2, .1, .2], [.2, .5, .1, .1, .1]],
+        # P[s, a, :] for a = a1..a5, one line per state s1..s5
+        [[.1,.5,.1,.2,.1], [.6,.1,.1,.1,.1], [.5,.1,.1,.2,.1], [.4,.3,.1,.1,.1], [.2,.1,.1,.1,.5]],
+        [[.1,.5,.2,.1,.1], [.4,.1,.2,.2,.1], [.1,.4,.3,.1,.1], [.4,.1,.1,.1,.3], [.2,.2,.2,.2,.2]],
+        [[.6,.1,.1,.1,.1], [.2,.4,.1,.2,.1], [.3,.3,.2,.1,.1], [.1,.4,.3,.1,.1], [.2,.1,.1,.1,.5]],
+        [[.6,.1,.1,.1,.1], [.1,.5,.1,.2,.1], [.2,.1,.1,.1,.5], [.4,.3,.1,.1,.1], [.5,.1,.1,.2,.1]],
+        [[.2,.2,.2,.2,.2], [.4,.1,.2,.2,.1], [.4,.1,.1,.3,.1], [.1,.4,.2,.1,.2], [.2,.5,.1,.1,.1]],
     ]
 )  # fmt: skip
 MDP5_RHO = np.array([0.3, 0.2, 0.1, 0.15, 0.25])
@@ -85,8 +86,8 @@ def from_gymnasium(
 
     :param env_id: e.g. ``"CliffWalking-v1"`` or ``"FrozenLake-v1"``
     :param gamma: discount factor in [0, 1)
-    :param terminal: ``"absorb"`` (a terminating transition enters its next state, which becomes absorbing with
-        reward 0) or ``"reset"`` (a terminating transition restarts from the initial distribution)
+    :param terminal: ``"absorb"`` (a terminating transition enters its next state, which becomes absorbing
+        with reward 0) or ``"reset"`` (a terminating transition restarts from the initial distribution)
     :param name: label (defaults to ``env_id``)
     :param make_kwargs: passed to ``gymnasium.make`` (e.g. ``is_slippery=False``)
     """
@@ -104,7 +105,7 @@ def from_gymnasium(
         for a in range(n_actions)
         for p, s2, rew, done in env.P[s][a]
     ]
-    s_idx, a_idx, prob, next_s, reward, done = (np.array(c) for c in zip(*rows))
+    s_idx, a_idx, prob, next_s, reward, done = (np.array(c) for c in zip(*rows, strict=False))
     prob, reward, done = prob.astype(np.float64), reward.astype(np.float64), done.astype(bool)
     r = np.zeros((n_states, n_actions))
     np.add.at(r, (s_idx, a_idx), prob * reward)
@@ -124,7 +125,8 @@ def from_gymnasium(
 
 
 def cliff_world(gamma: float = 0.9, terminal: str = "absorb") -> TabularMDP:
-    """Gymnasium's CliffWalking (4 x 12, 48 states, 4 actions; -1 per step, -100 and back to start at the cliff)."""
+    """Gymnasium's CliffWalking (4 x 12, 48 states, 4 actions; -1 per step, -100 and back to start at the
+    cliff)."""
     return from_gymnasium("CliffWalking-v1", gamma=gamma, terminal=terminal, name="CliffWorld")
 
 

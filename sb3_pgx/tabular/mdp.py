@@ -1,8 +1,8 @@
 """Exact quantities of a finite MDP under a tabular softmax policy, vectorised over a batch of policies.
 
-Every function takes logits ``theta`` of shape ``(B, S, A)`` (a batch of B independent runs: seeds, step sizes,
-lambdas, ...) and works with numpy linear algebra over the whole batch; there is no Python loop over states, actions
-or runs. Formulas (APG paper §2, verified in its official code):
+Every function takes logits ``theta`` of shape ``(B, S, A)`` (a batch of B independent runs: seeds, step
+sizes, lambdas, ...) and works with numpy linear algebra over the whole batch; there is no Python loop over
+states, actions or runs. Formulas (APG paper §2, verified in its official code):
 
 - ``V = (I - gamma P_pi)^{-1} r_pi``, ``Q = r + gamma P V``, ``A = Q - V``;
 - discounted visitation ``d_rho(s) = (1 - gamma) [rho^T (I - gamma P_pi)^{-1}]_s``;
@@ -52,7 +52,8 @@ class TabularMDP:
         if np.any(np.abs(row_sums - 1.0) > ROW_SUM_TOL):
             s, a = np.unravel_index(np.argmax(np.abs(row_sums - 1.0)), row_sums.shape)
             raise ValueError(
-                f"every row P[s, a, :] must sum to 1 (tolerance {ROW_SUM_TOL}); P[{s}, {a}, :] sums to {row_sums[s, a]!r}"
+                f"every row P[s, a, :] must sum to 1 (tolerance {ROW_SUM_TOL}); "
+                f"P[{s}, {a}, :] sums to {row_sums[s, a]!r}"
             )
         if r.shape != (n_states, n_actions):
             raise ValueError(f"r must have shape (S, A) = {(n_states, n_actions)}; got {r.shape}")
@@ -103,13 +104,15 @@ def as_batch(theta: np.ndarray, mdp: TabularMDP) -> np.ndarray:
         theta = theta[None]
     if theta.ndim != 3 or theta.shape[1:] != (mdp.n_states, mdp.n_actions):
         raise ValueError(
-            f"theta must have shape (S, A) or (B, S, A) with (S, A) = {(mdp.n_states, mdp.n_actions)}; got {theta.shape}"
+            f"theta must have shape (S, A) or (B, S, A) with (S, A) = {(mdp.n_states, mdp.n_actions)}; "
+            f"got {theta.shape}"
         )
     return theta
 
 
 def softmax(theta: np.ndarray) -> np.ndarray:
-    """Row-wise softmax over the last axis; ``-inf`` logits are allowed (probability 0) if a row has a finite one."""
+    """Row-wise softmax over the last axis; ``-inf`` logits are allowed (probability 0) if a row has a finite
+    one."""
     with np.errstate(over="ignore", invalid="ignore"):  # logits near the float limit (SPG-NM) saturate to 0/1
         z = np.exp(theta - theta.max(axis=-1, keepdims=True))
     return z / z.sum(axis=-1, keepdims=True)
@@ -133,7 +136,8 @@ def objective(mdp: TabularMDP, theta: np.ndarray) -> np.ndarray:
 
 
 def objective_batch(mdp: TabularMDP, theta: np.ndarray) -> np.ndarray:
-    """:func:`objective` without the shape check (``theta`` already ``(B, S, A)`` float64; the methods' hot path)."""
+    """:func:`objective` without the shape check (``theta`` already ``(B, S, A)`` float64; the methods' hot
+    path)."""
     return values(mdp, softmax(theta)) @ mdp.rho
 
 
@@ -149,7 +153,8 @@ def evaluate_policy(mdp: TabularMDP, pi: np.ndarray) -> Evaluation:
 
 
 def evaluate(mdp: TabularMDP, theta: np.ndarray) -> Evaluation:
-    """:func:`evaluate_policy` of the softmax policies of the logits ``theta`` (``(S, A)`` or ``(B, S, A)``)."""
+    """:func:`evaluate_policy` of the softmax policies of the logits ``theta`` (``(S, A)`` or ``(B, S,
+    A)``)."""
     return evaluate_policy(mdp, softmax(as_batch(theta, mdp)))
 
 
@@ -184,7 +189,7 @@ def policy_iteration(mdp: TabularMDP, max_iterations: int = 10_000) -> OptimalSo
         Q = mdp.r + mdp.gamma * (V @ mdp._P_flat_T).reshape(pi.shape)
         # keep the current action when it is (numerically) tied with the best, so the loop cannot cycle
         best = Q.max(axis=-1, keepdims=True)
-        new_greedy = np.argmax(Q >= best - 1e-12 * (1 + np.abs(best)), axis=-1)[0]
+        new_greedy = np.argmax(best - 1e-12 * (1 + np.abs(best)) <= Q, axis=-1)[0]
         if greedy is not None:
             current_q = np.take_along_axis(Q[0], greedy[:, None], axis=-1)[:, 0]
             keep = current_q >= best[0, :, 0] - 1e-12 * (1 + np.abs(best[0, :, 0]))

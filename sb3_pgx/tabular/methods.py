@@ -1,23 +1,25 @@
-"""Tabular policy-optimisation methods, each in exact-gradient and sampled-gradient mode, vectorised over a batch.
+"""Tabular policy-optimisation methods, each in exact-gradient and sampled-gradient mode, vectorised over a
+batch.
 
-Every method keeps its state in numpy arrays whose leading dimension is the batch (B runs: seeds, step sizes, lambdas),
-and its hyperparameters (``eta``, ``lam``, ...) may be scalars or length-B arrays, so a step-size or lambda sweep is a
-single run. The iterate whose sub-optimality is reported is ``method.theta``.
+Every method keeps its state in numpy arrays whose leading dimension is the batch (B runs: seeds, step sizes,
+lambdas), and its hyperparameters (``eta``, ``lam``, ...) may be scalars or length-B arrays, so a step-size or
+lambda sweep is a single run. The iterate whose sub-optimality is reported is ``method.theta``.
 
 Gradient oracles (``gradient=``):
 
 - ``"exact"``: the true ``dJ/dtheta`` and the true advantages;
-- ``"sampled"``: the APG repository's stochastic oracle (batch size 1): draw ``s ~ d_rho^pi``, ``a ~ pi(.|s)`` and use
-  the exact ``A(s, a)`` at that pair only. For gradient methods this is ``g_{s,.} = A(s,a)(e_a - pi(.|s))/(1-gamma)``
-  (other rows 0); for NPG and SPMA, which use advantages directly, the unbiased importance-weighted estimate
-  ``A_hat(s,.) = A(s,a) e_a / pi(a|s)`` updates row s only. (``g`` is SPG's gradient formula with ``A_hat`` in place of A.)
+- ``"sampled"``: the APG repository's stochastic oracle (batch size 1): draw ``s ~ d_rho^pi``, ``a ~ pi(.|s)``
+  and use the exact ``A(s, a)`` at that pair only. For gradient methods this is ``g_{s,.} = A(s,a)(e_a -
+  pi(.|s))/(1-gamma)`` (other rows 0); for NPG and SPMA, which use advantages directly, the unbiased
+  importance-weighted estimate ``A_hat(s,.) = A(s,a) e_a / pi(a|s)`` updates row s only. (``g`` is SPG's
+  gradient formula with ``A_hat`` in place of A.)
 
 Methods: SPG (Mei et al. 2020), NPG (Kakade 2001), SPMA (Asad et al. 2025, Eq. 3), APG (Chen et al., official
 code's restart rule), PG-HB and PG-Adam (as in the APG repo), SPG-NM (Zhang & Yang 2024; reconstruction, see
 :class:`SPGNM`).
 
-Momentum methods never propagate non-finite parameters: a batch entry whose new iterate is not finite keeps its
-previous state, and the rejection is counted in ``method.n_nonfinite``.
+Momentum methods never propagate non-finite parameters: a batch entry whose new iterate is not finite keeps
+its previous state, and the rejection is counted in ``method.n_nonfinite``.
 """
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ class TabularMethod:
     ) -> None:
         """Start from ``theta0`` (``(S, A)``, tiled over the batch, or ``(B, S, A)``).
 
-        :param batch_size: B when ``theta0`` is one table (defaults to the length of the per-run hyperparameters, or 1)
+        :param batch_size: B when ``theta0`` is one table (defaults to the length of the per-run
+            hyperparameters, or 1)
         """
         theta = as_batch(theta0, mdp)
         sizes = {len(v) for v in self._per_run_params() if v.ndim == 1}
@@ -122,7 +125,8 @@ class TabularMethod:
 
     # ------------------------------------------------------------------ oracles
     def _sample_pairs(self, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
-        """One (s, a) per run: ``s ~ d_rho^pi``, ``a ~ pi(.|s)`` (inverse-CDF sampling, vectorised over runs)."""
+        """One (s, a) per run: ``s ~ d_rho^pi``, ``a ~ pi(.|s)`` (inverse-CDF sampling, vectorised over
+        runs)."""
         n = ev.d.shape[0]
         u = self.rng.random((2, n))
         d_cdf = np.cumsum(ev.d, axis=-1)
@@ -133,7 +137,8 @@ class TabularMethod:
         return s, a
 
     def advantage_estimate(self, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
-        """``(A_hat, row_mask)``: the exact advantages and all rows, or the importance-weighted one-pair estimate and
+        """``(A_hat, row_mask)``: the exact advantages and all rows, or the importance-weighted one-pair
+        estimate and
         the visited row."""
         if self.gradient == "exact":
             return ev.adv, np.ones(ev.adv.shape[:2], dtype=bool)
@@ -202,12 +207,13 @@ class NPG(TabularMethod):
 
 
 class SPMA(TabularMethod):
-    """Softmax policy mirror ascent, tabular update (SPMA paper Eq. 3): ``pi_{t+1}(a|s) = pi_t(a|s)(1 + eta A(s,a))``.
+    """Softmax policy mirror ascent, tabular update (SPMA paper Eq. 3): ``pi_{t+1}(a|s) = pi_t(a|s)(1 + eta
+    A(s,a))``.
 
-    Eq. 3 keeps ``pi_{t+1}`` a distribution without normalisation when ``1 + eta A >= 0`` (the paper's step-size
-    condition). Outside it (a step size from a sensitivity sweep, or a sampled estimate) we floor the factor at
-    ``floor`` and renormalise, and count the affected runs in ``n_floored`` (a reconstruction: the paper leaves that
-    regime undefined). The logits kept are ``log pi``.
+    Eq. 3 keeps ``pi_{t+1}`` a distribution without normalisation when ``1 + eta A >= 0`` (the paper's
+    step-size condition). Outside it (a step size from a sensitivity sweep, or a sampled estimate) we floor
+    the factor at ``floor`` and renormalise, and count the affected runs in ``n_floored`` (a reconstruction:
+    the paper leaves that regime undefined). The logits kept are ``log pi``.
 
     :param floor: the smallest multiplicative factor allowed (> 0)
     """
@@ -242,8 +248,8 @@ class SPMA(TabularMethod):
 
 
 class PGHeavyBall(TabularMethod):
-    """PG with heavy-ball momentum (the APG repo's PG-HB): ``theta_{t+1} = theta_t + eta g(theta_t) + beta (theta_t -
-    theta_{t-1})``.
+    """PG with heavy-ball momentum (the APG repo's PG-HB): ``theta_{t+1} = theta_t + eta g(theta_t) + beta
+    (theta_t - theta_{t-1})``.
 
     :param beta: momentum coefficient (the repo's constant 0.5)
     """
@@ -269,8 +275,8 @@ class PGHeavyBall(TabularMethod):
 
 
 class PGAdam(TabularMethod):
-    """PG with Adam (ascent), as in the APG repo: ``betas=(0.9, 0.9999)``, ``eps=1e-8``; ``eta`` is Adam's alpha
-    (the repo uses 1e-3, independent of PG's step size).
+    """PG with Adam (ascent), as in the APG repo: ``betas=(0.9, 0.9999)``, ``eps=1e-8``; ``eta`` is Adam's
+    alpha (the repo uses 1e-3, independent of PG's step size).
 
     :param betas: Adam's (beta1, beta2)
     :param eps: Adam's epsilon
@@ -310,7 +316,8 @@ class PGAdam(TabularMethod):
 
 
 class _ExtrapolationMethod(TabularMethod):
-    """Shared skeleton of APG and SPG-NM: a gradient step from omega, an extrapolation phi, and a value check."""
+    """Shared skeleton of APG and SPG-NM: a gradient step from omega, an extrapolation phi, and a value
+    check."""
 
     has_acceptance = True
 
@@ -367,12 +374,12 @@ class _ExtrapolationMethod(TabularMethod):
 class APG(_ExtrapolationMethod):
     """Accelerated policy gradient with the monotone restart of the official code (Chen et al., ICML 2024)::
 
-        theta(t) = omega(t-1) + 0.5 eta t/(t+1) g(omega(t-1))
-        phi(t)   = theta(t) + (t-1)/(t+2) (theta(t) - theta(t-1))
-        omega(t) = phi(t) if J(phi(t)) + 1e-12 >= J_ref else theta(t)
+        theta(t) = omega(t-1) + 0.5 eta t/(t+1) g(omega(t-1)) phi(t)   = theta(t) + (t-1)/(t+2) (theta(t) -
+        theta(t-1)) omega(t) = phi(t) if J(phi(t)) + 1e-12 >= J_ref else theta(t)
 
-    :param check_reference: ``"previous"`` (J(theta(t-1)), the official code) or ``"current"`` (J(theta(t)), the
-        paper's Algorithm 1); the reference notes found both give the same curves on the four benchmark tasks
+    :param check_reference: ``"previous"`` (J(theta(t-1)), the official code) or ``"current"`` (J(theta(t)),
+        the paper's Algorithm 1); the reference notes found both give the same curves on the four benchmark
+        tasks
     :param monotone: False gives the workshop version without the check (always accept phi)
     """
 
@@ -408,19 +415,20 @@ NM_SCHEDULES = ("apg", "constant")
 
 
 class SPGNM(_ExtrapolationMethod):
-    """Stochastic policy gradient with negative momentum, SPG-NM (Zhang & Yang, arXiv 2405.12228): APG's skeleton with
-    a lambda-weighted extrapolation and the value check against the new iterate::
+    """Stochastic policy gradient with negative momentum, SPG-NM (Zhang & Yang, arXiv 2405.12228): APG's
+    skeleton with a lambda-weighted extrapolation and the value check against the new iterate::
 
         theta(t) = omega(t-1) + eta_t g(omega(t-1))
         phi(t)   = theta(t) + (lam - 1)(theta(t) - theta(t-1))                          (rule "A", default)
-                 = lam theta(t) + (1 - lam)(theta(t) - theta(t-1))                     (rule "B", the seed's formula)
+                 = lam theta(t) + (1 - lam)(theta(t) - theta(t-1))                     (rule "B", the seed's
+                 formula)
         omega(t) = phi(t) if J(phi(t)) >= J(theta(t)) else theta(t)
 
-    Reconstruction (the paper's Algorithm 1 was not available): rule "A" is the recommended default — the weight on
-    theta(t-1) is the negative ``1 - lam`` and lam is a pure momentum weight; rule "B" is the formula in the summary
-    we have, which also rescales theta by lam. ``schedule="apg"`` uses APG's ``0.5 eta t/(t+1)``;
-    ``"constant"`` uses ``eta``. Non-finite momentum entries are zeroed and a non-finite J(phi) rejects phi (with
-    lam >= 1e3 the logits grow geometrically on every accepted extrapolation).
+    Reconstruction (the paper's Algorithm 1 was not available): rule "A" is the recommended default — the
+    weight on theta(t-1) is the negative ``1 - lam`` and lam is a pure momentum weight; rule "B" is the
+    formula in the summary we have, which also rescales theta by lam. ``schedule="apg"`` uses APG's ``0.5 eta
+    t/(t+1)``; ``"constant"`` uses ``eta``. Non-finite momentum entries are zeroed and a non-finite J(phi)
+    rejects phi (with lam >= 1e3 the logits grow geometrically on every accepted extrapolation).
 
     :param lam: the momentum weight lambda (a positive number or one per run); the paper's range is 1e3..1e5
     :param rule: ``"A"`` or ``"B"``

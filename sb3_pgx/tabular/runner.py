@@ -49,13 +49,15 @@ def run(
     checkpoints: np.ndarray | None = None,
     optimal_value: float | None = None,
 ) -> RunResult:
-    """Reset ``method`` at ``theta0`` and iterate; the gap is evaluated only at ``checkpoints`` (log-spaced by default).
+    """Reset ``method`` at ``theta0`` and iterate; the gap is evaluated only at ``checkpoints`` (log-spaced by
+    default).
 
     :param method: a :class:`TabularMethod`
     :param mdp: the MDP
     :param theta0: initial logits ``(S, A)`` or ``(B, S, A)``
     :param n_iterations: T
-    :param batch_size: number of runs when theta0 is one table and the hyperparameters are scalars (e.g. seeds)
+    :param batch_size: number of runs when theta0 is one table and the hyperparameters are scalars (e.g.
+        seeds)
     :param seed: seed of the sampled-gradient oracle
     :param checkpoints: iterations at which to record (must lie in [0, T])
     :param optimal_value: J* (computed by policy iteration when omitted)

@@ -127,3 +127,18 @@ def test_negative_momentum_needs_a_closure_and_guards_nonfinite():
 def test_bad_arguments(make):
     with pytest.raises(ValueError):
         make([th.nn.Parameter(th.zeros(2))])
+
+
+def test_pgsom_clipping_shrinks_the_step_unless_the_hessian_is_clipped_too():
+    h = th.diag(th.tensor([4.0, 1.0]))
+    steps = {}
+    for name, kwargs in (
+        ("plain", {}),
+        ("clip", {"max_grad_norm": 0.1}),
+        ("both", {"max_grad_norm": 0.1, "clip_hessian": True}),
+    ):
+        x = th.nn.Parameter(th.tensor([3.0, -2.0]))
+        PGSOM([x], lr=0.01, seed=0, **kwargs).step(lambda x=x: quadratic(h, x, th.zeros(2)))
+        steps[name] = (x.detach() - th.tensor([3.0, -2.0])).norm()
+    assert steps["clip"] < 0.5 * steps["plain"]
+    assert th.isclose(steps["both"], steps["plain"], rtol=1e-4)

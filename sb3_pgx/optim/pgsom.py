@@ -16,16 +16,19 @@ class PGSOM(th.optim.Optimizer):
 
     Per step (PG-SOM's Algorithm 1, lines 3-7; our reconstruction of the parts the paper leaves open)::
 
-        g = dL/dtheta                                  (create_graph=True; clipped to max_grad_norm if given)
+        g = dL/dtheta                                  (create_graph=True)
         D = z * (H z),   z ~ Rademacher                 (Hutchinson: E[D] = diag H, one extra backward pass)
+        g = g * min(1, max_grad_norm / |g|)            (if max_grad_norm is given)
         m = b1 m + (1 - b1) g,     v = b2 v + (1 - b2) D^2
         theta -= lr * (m / (1 - b1^k)) / ((v / (1 - b2^k))^(power/2) + eps)
 
     ``H`` is the Hessian of the loss handed in (for REINFORCE, the surrogate ``-sum log pi * G``). The paper
     states that its estimator is unbiased and its preconditioner positive-definite: squaring the Hutchinson
     estimate inside the moving average (the AdaHessian recipe) gives both; that choice, the betas, eps and the
-    single probe are reconstructions. Clipping happens before the Hessian-vector product, so ``D`` is that of
-    the clipped gradient.
+    single probe are reconstructions. Clipping rescales the gradient entering the first moment only; ``D`` is
+    the Hessian estimate of the loss itself (``clip_hessian=True`` takes the Hessian-vector product through the
+    clipped gradient instead, which rescales ``D`` by the same factor and so cancels the clipping in
+    ``m / sqrt(v)``; the paper's finding that clipping changes Hessian PG's results points to the default).
 
     Usage: ``step(closure)`` where ``closure()`` returns the loss **without** calling ``backward`` (the
     optimizer differentiates it twice), or ``step()`` after ``loss.backward(create_graph=True)``. SB3's
@@ -43,6 +46,7 @@ class PGSOM(th.optim.Optimizer):
     :param hessian_power: exponent k of ``v^(k/2)`` (1: AdaHessian's default)
     :param n_probes: Rademacher probes per step
     :param max_grad_norm: global gradient-norm clipping (None: off)
+    :param clip_hessian: apply the clipping factor to the Hessian estimate too
     :param seed: seed of the probe generator (None: torch's global generator)
     """
 
@@ -58,6 +62,7 @@ class PGSOM(th.optim.Optimizer):
         hessian_power: float = 1.0,
         n_probes: int = 1,
         max_grad_norm: float | None = None,
+        clip_hessian: bool = False,
         seed: int | None = None,
     ) -> None:
         if not lr > 0:
@@ -76,6 +81,7 @@ class PGSOM(th.optim.Optimizer):
         super().__init__(params, defaults)
         self.n_probes = n_probes
         self.max_grad_norm = max_grad_norm
+        self.clip_hessian = clip_hessian
         self.generator: th.Generator | None = None
         if seed is not None:
             self.generator = th.Generator()
@@ -107,11 +113,14 @@ class PGSOM(th.optim.Optimizer):
                         "or call loss.backward(create_graph=True) before step()"
                     )
             grad_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g.detach()) for g in grads]))
-            scale = th.ones(())
+            scale = th.ones((), device=grad_norm.device)
             if self.max_grad_norm is not None:
                 scale = th.clamp(self.max_grad_norm / (grad_norm + 1e-6), max=1.0)
-                grads = [g * scale for g in grads]
+            # the Hessian estimate of the loss (clip_hessian: of the clipped gradient, i.e. scaled by `scale`)
             diag = hutchinson_diagonal(grads, params, self.n_probes, self.generator)
+            if self.clip_hessian:
+                diag = [d * scale for d in diag]
+            grads = [g * scale for g in grads]
         grads = [g.detach() for g in grads]
         for p, g in zip(params, grads, strict=True):
             p.grad = g  # for logging and for anyone reading .grad after the step

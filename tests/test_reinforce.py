@@ -177,3 +177,18 @@ def test_zoo_train_and_enjoy(tmp_path):
     assert_ok(run_zoo_train("reinforce", "CartPole-v1", folder, 1500))
     assert any(folder.rglob("*.zip"))
     assert_ok(run_zoo_enjoy("reinforce", "CartPole-v1", folder, 50))
+
+
+def test_optuna_sampler_and_converter_agree():
+    import optuna
+
+    from sb3_pgx.reinforce.hpo import convert_reinforce_params, sample_reinforce_params
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(5):
+        trial = study.ask()
+        kwargs = sample_reinforce_params(trial, 2, 1, {})
+        assert kwargs == convert_reinforce_params(trial.params)
+        model = REINFORCE("MlpPolicy", "CartPole-v1", **kwargs, device="cpu")
+        assert model.update == kwargs["update"]
+        study.tell(trial, 0.0)

@@ -192,3 +192,14 @@ def test_optuna_sampler_and_converter_agree():
         model = REINFORCE("MlpPolicy", "CartPole-v1", **kwargs, device="cpu")
         assert model.update == kwargs["update"]
         study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize("update", ["adam", "hessian", "rk2"])
+def test_continuous_actions(update):
+    model = REINFORCE("MlpPolicy", "Pendulum-v1", update=update, baseline="value", policy_kwargs=SMALL, seed=0)
+    before = actor_vector(model)
+    model.learn(400)
+    assert model._n_updates == 2
+    assert not th.equal(before, actor_vector(model))
+    action, _ = model.predict(np.zeros(3, dtype=np.float32), deterministic=True)
+    assert action.shape == (1,)

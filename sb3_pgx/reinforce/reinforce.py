@@ -176,6 +176,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         self.max_rollout_steps = max_rollout_steps
         self.nonfinite_skips_total = 0
         self._episodes: list[dict[str, np.ndarray]] = []
+        self._envs_mid_episode = False
         if _init_setup_model:
             self._setup_model()
 
@@ -230,8 +231,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         n_envs = env.num_envs
-        if n_envs > 1 and getattr(self, "_envs_mid_episode", False):
+        if n_envs > 1 and self._envs_mid_episode:
             self._last_obs = env.reset()  # type: ignore[assignment]
+            self._last_episode_starts = np.ones((n_envs,), dtype=bool)
         if self.use_sde:
             self.policy.reset_noise(n_envs)
         callback.on_rollout_start()

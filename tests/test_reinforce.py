@@ -196,10 +196,25 @@ def test_optuna_sampler_and_converter_agree():
 
 @pytest.mark.parametrize("update", ["adam", "hessian", "rk2"])
 def test_continuous_actions(update):
-    model = REINFORCE("MlpPolicy", "Pendulum-v1", update=update, baseline="value", policy_kwargs=SMALL, seed=0)
+    model = REINFORCE(
+        "MlpPolicy", "Pendulum-v1", update=update, baseline="value", policy_kwargs=SMALL, seed=0
+    )
     before = actor_vector(model)
     model.learn(400)
     assert model._n_updates == 2
     assert not th.equal(before, actor_vector(model))
     action, _ = model.predict(np.zeros(3, dtype=np.float32), deterministic=True)
     assert action.shape == (1,)
+
+
+def test_gsde_and_dict_observations():
+    from stable_baselines3.common.envs import SimpleMultiObsEnv
+
+    sde = REINFORCE("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=4, policy_kwargs=SMALL, seed=0)
+    sde.learn(400)
+    assert sde._n_updates == 2
+    multi = REINFORCE(
+        "MultiInputPolicy", SimpleMultiObsEnv(random_start=False), max_rollout_steps=5000, seed=0
+    )
+    multi.learn(300)
+    assert multi._n_updates >= 1 and isinstance(multi._episodes[0]["obs"], dict)

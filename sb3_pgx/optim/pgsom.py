@@ -26,9 +26,9 @@ class PGSOM(th.optim.Optimizer):
     states that its estimator is unbiased and its preconditioner positive-definite: squaring the Hutchinson
     estimate inside the moving average (the AdaHessian recipe) gives both; that choice, the betas, eps and the
     single probe are reconstructions. Clipping rescales the gradient entering the first moment only; ``D`` is
-    the Hessian estimate of the loss itself (``clip_hessian=True`` takes the Hessian-vector product through the
-    clipped gradient instead, which rescales ``D`` by the same factor and so cancels the clipping in
-    ``m / sqrt(v)``; the paper's finding that clipping changes Hessian PG's results points to the default).
+    the Hessian estimate of the loss itself (``clip_hessian=True`` takes the Hessian-vector product through
+    the clipped gradient instead, which rescales ``D`` by the same factor and so cancels the clipping in ``m /
+    sqrt(v)``; the paper's finding that clipping changes Hessian PG's results points to the default).
 
     Usage: ``step(closure)`` where ``closure()`` returns the loss **without** calling ``backward`` (the
     optimizer differentiates it twice), or ``step()`` after ``loss.backward(create_graph=True)``. SB3's

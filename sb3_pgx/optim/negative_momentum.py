@@ -1,0 +1,132 @@
+"""SPG-NM's negative momentum with its value-improvement acceptance check, as a torch optimizer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch as th
+
+from sb3_pgx.common.steps import all_finite
+
+NM_RULES = ("A", "B")
+NM_SCHEDULES = ("apg", "constant")
+
+
+class NegativeMomentum(th.optim.Optimizer):
+    """SPG-NM (Zhang & Yang, arXiv 2405.12228) on a loss to minimise, the deep-RL counterpart of
+    :class:`sb3_pgx.tabular.SPGNM`. The parameters hold omega; per step::
+
+        theta_t = omega - lr_t grad L(omega)                         lr_t = lr t/(t+1) ("apg") or lr
+        ("constant")
+        phi     = theta_t + (lam - 1)(theta_t - theta_{t-1})           (rule "A"; "B": lam theta_t +
+        (1-lam)(...))
+        omega   = phi if L(phi) <= L(theta_t) else theta_t            (the closure estimates both losses)
+
+    The acceptance check needs two extra loss evaluations, made by calling the closure under ``no_grad``; with
+    a sampled loss this is an estimate (the references note it is noisy and biased, and that the APG authors
+    dropped the check in deep RL). Rule, schedule and the check's reference are reconstructions (paper text
+    unavailable); see the tabular class for the reasoning. Momentum entries that are not finite are zeroed; a
+    non-finite loss, gradient or ``theta_t`` skips the step (parameters unchanged, counted in
+    ``n_nonfinite``).
+
+    ``step(closure)`` only: ``closure()`` returns the loss without calling ``backward``. SB3's A2C/PPO call
+    ``step()`` without a closure, where no check is possible; that raises.
+
+    :param params: parameters or parameter groups
+    :param lr: gradient step size
+    :param lam: the momentum weight lambda (> 0; the paper's tabular range is 1e3..1e5, far too large for a
+        network, where values near 1..2 make sense: lam = 1 disables the momentum)
+    :param rule: ``"A"`` or ``"B"``
+    :param schedule: ``"apg"`` or ``"constant"``
+    """
+
+    differentiates_closure = True
+
+    def __init__(
+        self,
+        params: Iterable[th.Tensor] | Iterable[dict[str, Any]],
+        lr: float = 1e-3,
+        lam: float = 1.5,
+        rule: str = "A",
+        schedule: str = "constant",
+    ) -> None:
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0; got {lr!r}")
+        if not lam > 0:
+            raise ValueError(f"lam must be > 0; got {lam!r}")
+        if rule not in NM_RULES:
+            raise ValueError(f"rule must be one of {NM_RULES}; got {rule!r}")
+        if schedule not in NM_SCHEDULES:
+            raise ValueError(f"schedule must be one of {NM_SCHEDULES}; got {schedule!r}")
+        super().__init__(params, {"lr": lr, "lam": lam})
+        self.rule, self.schedule = rule, schedule
+        self.n_steps = 0
+        self.n_accepted = 0
+        self.n_nonfinite = 0
+        self.last_stats: dict[str, th.Tensor] = {}
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.n_accepted / max(1, self.n_steps)
+
+    def _params(self) -> list[th.Tensor]:
+        return [p for group in self.param_groups for p in group["params"] if p.requires_grad]
+
+    @th.no_grad()
+    def step(self, closure: Callable[[], th.Tensor] | None = None) -> th.Tensor:  # type: ignore[override]
+        if closure is None:
+            raise RuntimeError(
+                "NegativeMomentum needs step(closure): the closure's loss decides the acceptance check"
+            )
+        params = self._params()
+        with th.enable_grad():
+            loss = closure()
+            grads = th.autograd.grad(loss, params, allow_unused=True)
+        grads = [g if g is not None else th.zeros_like(p) for g, p in zip(grads, params, strict=True)]
+        if not th.isfinite(loss) or not all_finite(grads):
+            self.n_nonfinite += 1
+            return loss
+        t = self.n_steps + 1
+        omega = [p.detach().clone() for p in params]
+        theta_t: list[th.Tensor] = []
+        phi: list[th.Tensor] = []
+        for group in self.param_groups:
+            lr = group["lr"] * (t / (t + 1) if self.schedule == "apg" else 1.0)
+            lam = group["lam"]
+            for p in group["params"]:
+                if not p.requires_grad:
+                    continue
+                state = self.state[p]
+                g = grads[len(theta_t)]
+                new = p - lr * g
+                prev = state.get("theta_prev", p.detach().clone())
+                momentum = th.nan_to_num(new - prev, nan=0.0, posinf=0.0, neginf=0.0)
+                phi.append(
+                    new + (lam - 1.0) * momentum if self.rule == "A" else lam * new + (1.0 - lam) * momentum
+                )
+                theta_t.append(new)
+        if not all_finite(theta_t):
+            self.n_nonfinite += 1
+            return loss
+        # L(phi) and L(theta_t), both evaluated by the closure at the candidate points
+        accept = all_finite(phi)
+        if accept:
+            _assign(params, phi)
+            loss_phi = closure()
+            _assign(params, theta_t)
+            loss_theta = closure()
+            accept = bool(th.isfinite(loss_phi) and loss_phi <= loss_theta)
+        _assign(params, phi if accept else theta_t)
+        for p, new in zip(params, theta_t, strict=True):
+            self.state[p]["theta_prev"] = new
+        self.n_steps += 1
+        self.n_accepted += int(accept)
+        moved = th.stack([th.linalg.vector_norm(p - o) for p, o in zip(params, omega, strict=True)])
+        self.last_stats = {"update_norm": th.linalg.vector_norm(moved), "accepted": th.tensor(float(accept))}
+        return loss
+
+
+def _assign(params: list[th.Tensor], values: list[th.Tensor]) -> None:
+    for p, v in zip(params, values, strict=True):
+        p.copy_(v)

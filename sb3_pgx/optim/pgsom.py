@@ -1,0 +1,163 @@
+"""PG-SOM: policy gradient with second-order momentum (Sun, arXiv 2505.11561), as a torch optimizer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch as th
+
+from sb3_pgx.common.steps import all_finite
+from sb3_pgx.optim.hutchinson import hutchinson_diagonal
+
+
+class PGSOM(th.optim.Optimizer):
+    """Adam-style first moment of the gradient, with the second moment built from a diagonal-Hessian estimate.
+
+    Per step (PG-SOM's Algorithm 1, lines 3-7; our reconstruction of the parts the paper leaves open)::
+
+        g = dL/dtheta                                  (create_graph=True)
+        D = z * (H z),   z ~ Rademacher                 (Hutchinson: E[D] = diag H, one extra backward pass)
+        g = g * min(1, max_grad_norm / |g|)            (if max_grad_norm is given)
+        m = b1 m + (1 - b1) g,     v = b2 v + (1 - b2) D^2
+        theta -= lr * (m / (1 - b1^k)) / ((v / (1 - b2^k))^(power/2) + eps)
+
+    ``H`` is the Hessian of the loss handed in (for REINFORCE, the surrogate ``-sum log pi * G``). The paper
+    states that its estimator is unbiased and its preconditioner positive-definite: squaring the Hutchinson
+    estimate inside the moving average (the AdaHessian recipe) gives both; that choice, the betas, eps and the
+    single probe are reconstructions. Clipping rescales the gradient entering the first moment only; ``D`` is
+    the Hessian estimate of the loss itself (``clip_hessian=True`` takes the Hessian-vector product through
+    the clipped gradient instead, which rescales ``D`` by the same factor and so cancels the clipping in ``m /
+    sqrt(v)``; the paper's finding that clipping changes Hessian PG's results points to the default).
+
+    Usage: ``step(closure)`` where ``closure()`` returns the loss **without** calling ``backward`` (the
+    optimizer differentiates it twice), or ``step()`` after ``loss.backward(create_graph=True)``. SB3's
+    A2C/PPO call ``step()`` after a plain ``backward()``; that raises, because the Hessian needs the
+    gradient's graph.
+
+    A non-finite loss, gradient or Hessian estimate skips the step (weights and moments untouched) and is
+    counted in ``n_nonfinite``. ``last_stats`` holds the last step's Hessian-diagonal statistics and update
+    norm (0-d tensors).
+
+    :param params: parameters or parameter groups
+    :param lr: step size
+    :param betas: (beta1, beta2) of the two moving averages
+    :param eps: added to the preconditioner
+    :param hessian_power: exponent k of ``v^(k/2)`` (1: AdaHessian's default)
+    :param n_probes: Rademacher probes per step
+    :param max_grad_norm: global gradient-norm clipping (None: off)
+    :param clip_hessian: apply the clipping factor to the Hessian estimate too
+    :param seed: seed of the probe generator (None: torch's global generator)
+    """
+
+    #: our closures return the loss; the optimizer calls autograd itself
+    differentiates_closure = True
+
+    def __init__(
+        self,
+        params: Iterable[th.Tensor] | Iterable[dict[str, Any]],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        hessian_power: float = 1.0,
+        n_probes: int = 1,
+        max_grad_norm: float | None = None,
+        clip_hessian: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0; got {lr!r}")
+        if not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"betas must be in [0, 1); got {betas!r}")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0; got {eps!r}")
+        if not 0.0 < hessian_power <= 1.0:
+            raise ValueError(f"hessian_power must be in (0, 1]; got {hessian_power!r}")
+        if n_probes < 1:
+            raise ValueError(f"n_probes must be an integer >= 1; got {n_probes!r}")
+        if max_grad_norm is not None and not max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be > 0 or None; got {max_grad_norm!r}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "hessian_power": hessian_power}
+        super().__init__(params, defaults)
+        self.n_probes = n_probes
+        self.max_grad_norm = max_grad_norm
+        self.clip_hessian = clip_hessian
+        self.generator: th.Generator | None = None
+        if seed is not None:
+            self.generator = th.Generator()
+            self.generator.manual_seed(seed)
+        self.n_nonfinite = 0
+        self.last_stats: dict[str, float] = {}
+
+    def _params(self) -> list[th.Tensor]:
+        return [p for group in self.param_groups for p in group["params"] if p.requires_grad]
+
+    @th.no_grad()
+    def step(self, closure: Callable[[], th.Tensor] | None = None) -> th.Tensor | None:  # type: ignore[override]
+        params = self._params()
+        loss = None
+        with th.enable_grad():
+            if closure is not None:
+                loss = closure()
+                if not th.isfinite(loss):
+                    self.n_nonfinite += 1
+                    return loss
+                grads = list(th.autograd.grad(loss, params, create_graph=True, allow_unused=True))
+                grads = [g if g is not None else th.zeros_like(p) for g, p in zip(grads, params, strict=True)]
+            else:
+                grads = [p.grad for p in params]
+                if any(g is None or g.grad_fn is None for g in grads):
+                    raise RuntimeError(
+                        "PGSOM needs the gradient's graph: pass step(closure) with a closure that returns "
+                        "the loss, "
+                        "or call loss.backward(create_graph=True) before step()"
+                    )
+            grad_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g.detach()) for g in grads]))
+            scale = th.ones((), device=grad_norm.device)
+            if self.max_grad_norm is not None:
+                scale = th.clamp(self.max_grad_norm / (grad_norm + 1e-6), max=1.0)
+            # the Hessian estimate of the loss (clip_hessian: of the clipped gradient, i.e. scaled by `scale`)
+            diag = hutchinson_diagonal(grads, params, self.n_probes, self.generator)
+            if self.clip_hessian:
+                diag = [d * scale for d in diag]
+            grads = [g * scale for g in grads]
+        grads = [g.detach() for g in grads]
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g  # for logging and for anyone reading .grad after the step
+        if not all_finite(grads + diag):
+            self.n_nonfinite += 1
+            return loss
+        by_param = {id(p): (g, d) for p, g, d in zip(params, grads, diag, strict=True)}
+        update_sq = th.zeros((), device=params[0].device)
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if not p.requires_grad:
+                    continue
+                g, d = by_param[id(p)]
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = th.zeros_like(p)
+                    state["exp_hessian_sq"] = th.zeros_like(p)
+                state["step"] += 1
+                k = state["step"]
+                state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                state["exp_hessian_sq"].mul_(b2).addcmul_(d, d, value=1 - b2)
+                m_hat = state["exp_avg"] / (1 - b1**k)
+                v_hat = state["exp_hessian_sq"] / (1 - b2**k)
+                denom = v_hat.pow(group["hessian_power"] / 2).add_(group["eps"])
+                update = m_hat.div_(denom).mul_(group["lr"])
+                p.sub_(update)
+                update_sq += update.square().sum()
+        flat_d = th.cat([d.flatten() for d in diag])
+        # 0-d tensors: no device sync here; the algorithm reads them once per train() when it logs
+        self.last_stats = {
+            "hessian_diag_mean": flat_d.mean(),
+            "hessian_diag_abs_mean": flat_d.abs().mean(),
+            "hessian_diag_std": flat_d.std(),
+            "update_norm": update_sq.sqrt(),
+            "grad_norm": grad_norm,
+            "clip_scale": scale,
+        }
+        return loss

@@ -1,0 +1,3 @@
+from sb3_pgx.reinforce.reinforce import REINFORCE
+
+__all__ = ["REINFORCE"]

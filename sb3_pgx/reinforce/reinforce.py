@@ -1,0 +1,460 @@
+"""REINFORCE (Williams 1992) over whole episodes, with PG-SOM's second-order momentum and Runge-Kutta updates
+(Sun, arXiv 2505.11561)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from scipy.signal import lfilter
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import obs_as_tensor, update_learning_rate
+from stable_baselines3.common.vec_env import VecEnv
+from torch.nn import functional as F
+
+from sb3_pgx.common.base import AtomicSaveMixin, record_mean
+from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
+from sb3_pgx.common.schedules import make_schedule
+from sb3_pgx.common.steps import StepLog, all_finite, guarded_optimizer_step
+from sb3_pgx.common.validation import check_at_least, check_choice, check_positive, check_space
+from sb3_pgx.optim.pgsom import PGSOM
+
+SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
+
+UPDATES = ("adam", "hessian", "rk2")
+BASELINES = ("none", "mean", "standardize", "value")
+RETURN_TYPES = ("reward_to_go", "total")
+RK_METHODS = ("heun", "midpoint")
+REDUCTIONS = ("mean", "sum")
+SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
+    """Monte-Carlo policy gradient on whole episodes.
+
+    Each iteration collects ``n_episodes`` complete episodes with the current policy, computes Monte-Carlo
+    returns ``G_t`` (no bootstrapping, also at time-limit truncation), subtracts a baseline and takes one step
+    on::
+
+        L(theta) = -reduce_t[ log pi_theta(a_t|s_t) * Ahat_t ] - ent_coef * reduce_t[ H(pi_theta(.|s_t)) ]
+
+    with one of three update rules (``update``):
+
+    - ``"adam"``: the policy's own optimizer (Adam by default; any ``policy_kwargs["optimizer_class"]``,
+      including :class:`sb3_pgx.optim.NegativeMomentum`, which gets a closure);
+    - ``"hessian"``: PG-SOM's second-order momentum (:class:`sb3_pgx.optim.PGSOM`): an Adam-style first moment
+      and a bias-corrected second moment of the Hutchinson diagonal-Hessian estimate;
+    - ``"rk2"``: one Runge-Kutta step of the gradient flow ``d theta/d tau = -grad L`` (Heun by default;
+      PG-SOM Eq. 3), both stages on the same episodes (our reconstruction: no extra samples, no importance
+      weights)::
+
+          k1 = -grad L(theta);  k2 = -grad L(theta + lr k1);  theta <- theta + lr/2 (k1 + k2)
+
+    Clipping (``max_grad_norm``) applies to each gradient (each RK stage). With n_envs > 1, episodes still
+    running when ``n_episodes`` have finished are discarded and the envs are reset before the next rollout (so
+    each update sees on-policy episodes only); with one env nothing is discarded.
+
+    Left open by the paper, with our choice: returns are discounted rewards-to-go (``return_type="total"``
+    weights every step by the undiscounted episode return); the baseline options are those of PG-SOM's table
+    (none, the batch mean, standardised returns as in PyTorch's REINFORCE example) plus a learned value
+    function.
+
+    :param policy: ``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` (separate actor and critic) or a policy
+        class
+    :param env: the environment (Gym env, VecEnv or registered id)
+    :param learning_rate: actor step size (a number or a schedule of progress_remaining)
+    :param n_episodes: complete episodes per update
+    :param gamma: discount of the rewards-to-go
+    :param update: ``"adam"``, ``"hessian"`` or ``"rk2"``
+    :param baseline: ``"none"``, ``"mean"``, ``"standardize"`` or ``"value"``
+    :param return_type: ``"reward_to_go"`` or ``"total"``
+    :param loss_reduction: ``"mean"`` or ``"sum"`` over the steps of the batch (PG-SOM / PyTorch's example:
+        sum)
+    :param ent_coef: entropy bonus coefficient
+    :param max_grad_norm: gradient-norm clipping (None: off)
+    :param rk_method: ``"heun"`` or ``"midpoint"`` (``update="rk2"`` only)
+    :param hessian_kwargs: extra :class:`sb3_pgx.optim.PGSOM` arguments (``betas``, ``eps``,
+        ``hessian_power``, ``n_probes``, ``seed``)
+    :param critic_learning_rate: the value baseline's step size (defaults to ``learning_rate``)
+    :param n_critic_steps: full-batch critic steps per update (``baseline="value"``)
+    :param max_rollout_steps: a rollout that reaches this many env steps without ``n_episodes`` finished
+        episodes raises (guards against environments that never end)
+    :param use_sde: generalized State-Dependent Exploration
+    :param sde_sample_freq: gSDE noise resampling frequency (-1: only at rollout start)
+    :param stats_window_size: episodes averaged for the rollout/ logs
+    :param tensorboard_log: TensorBoard log folder (None: off)
+    :param policy_kwargs: keyword arguments for the policy
+    :param verbose: 0, 1 (info) or 2 (debug)
+    :param seed: random seed
+    :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``
+    :param _init_setup_model: build the networks now
+    """
+
+    policy_aliases: ClassVar[dict[str, type[ActorCriticPolicy]]] = SPLIT_POLICY_ALIASES  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 2e-3,
+        n_episodes: int = 1,
+        gamma: float = 0.99,
+        update: str = "adam",
+        baseline: str = "standardize",
+        return_type: str = "reward_to_go",
+        loss_reduction: str = "mean",
+        ent_coef: float = 0.0,
+        max_grad_norm: float | None = None,
+        rk_method: str = "heun",
+        hessian_kwargs: dict[str, Any] | None = None,
+        critic_learning_rate: float | Schedule | None = None,
+        n_critic_steps: int = 5,
+        max_rollout_steps: int = 1_000_000,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        check_choice("update", update, UPDATES)
+        check_choice("baseline", baseline, BASELINES)
+        check_choice("return_type", return_type, RETURN_TYPES)
+        check_choice("loss_reduction", loss_reduction, REDUCTIONS)
+        check_choice("rk_method", rk_method, RK_METHODS)
+        check_at_least("n_episodes", n_episodes, 1)
+        check_at_least("n_critic_steps", n_critic_steps, 1)
+        check_at_least("max_rollout_steps", max_rollout_steps, 1)
+        check_positive("max_grad_norm", max_grad_norm, allow_none=True)
+        if not callable(learning_rate):
+            check_positive("learning_rate", learning_rate)
+        if not 0.0 <= gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+        if not (np.isfinite(ent_coef) and ent_coef >= 0):
+            raise ValueError(f"ent_coef must be a finite number >= 0, got {ent_coef!r}")
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=1,  # unused: rollouts are whole episodes
+            gamma=gamma,
+            gae_lambda=1.0,
+            ent_coef=ent_coef,
+            vf_coef=0.0,
+            max_grad_norm=max_grad_norm if max_grad_norm is not None else float("inf"),
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            _init_setup_model=False,
+            supported_action_spaces=None,
+        )
+        if self.env is not None:
+            check_space("action space", self.action_space, SUPPORTED_ACTION_SPACES)
+        self.n_episodes = n_episodes
+        self.update = update
+        self.baseline = baseline
+        self.return_type = return_type
+        self.loss_reduction = loss_reduction
+        self.max_grad_norm_opt = max_grad_norm
+        self.rk_method = rk_method
+        self.hessian_kwargs = dict(hessian_kwargs or {})
+        self.critic_learning_rate = critic_learning_rate
+        self.n_critic_steps = n_critic_steps
+        self.max_rollout_steps = max_rollout_steps
+        self.nonfinite_skips_total = 0
+        self._episodes: list[dict[str, np.ndarray]] = []
+        self._envs_mid_episode = False
+        if _init_setup_model:
+            self._setup_model()
+
+    # ------------------------------------------------------------------ set-up
+    def _setup_model(self) -> None:
+        self._setup_lr_schedule()
+        self.set_random_seed(self.seed)
+        self.rollout_buffer = None  # type: ignore[assignment]  # episodes live in self._episodes
+        self.policy = self.policy_class(  # type: ignore[assignment]
+            self.observation_space,
+            self.action_space,
+            self.lr_schedule,
+            use_sde=self.use_sde,
+            **self.policy_kwargs,
+        )
+        self.policy = self.policy.to(self.device)
+        if self.update == "hessian":
+            self.policy.optimizer = PGSOM(
+                self.policy.actor_parameters(),
+                lr=self.lr_schedule(1.0),
+                max_grad_norm=self.max_grad_norm_opt,
+                **self.hessian_kwargs,
+            )
+        if self.critic_learning_rate is None:
+            self.critic_lr_schedule = self.lr_schedule
+        else:
+            self.critic_lr_schedule = make_schedule("critic_learning_rate", self.critic_learning_rate)
+        self._maybe_recommend_cpu()
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_episodes"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts, tensors = super()._get_torch_save_params()
+        return [*state_dicts, "policy.critic_optimizer"], tensors
+
+    # ------------------------------------------------------------------ rollouts
+    def _returns(self, rewards: np.ndarray) -> np.ndarray:
+        if self.return_type == "total":
+            return np.full_like(rewards, rewards.sum())
+        # discounted reward-to-go G_t = r_t + gamma G_{t+1}, as a linear filter on the reversed rewards
+        return lfilter([1.0], [1.0, -self.gamma], rewards[::-1])[::-1].astype(np.float32)
+
+    def collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: Any,
+        n_rollout_steps: int,
+    ) -> bool:
+        """Collect ``n_episodes`` complete episodes into ``self._episodes``."""
+        assert self._last_obs is not None, "No previous observation was provided"
+        self.policy.set_training_mode(False)
+        n_envs = env.num_envs
+        if n_envs > 1 and self._envs_mid_episode:
+            self._last_obs = env.reset()  # type: ignore[assignment]
+            self._last_episode_starts = np.ones((n_envs,), dtype=bool)
+        if self.use_sde:
+            self.policy.reset_noise(n_envs)
+        callback.on_rollout_start()
+        open_steps: list[list[tuple[Any, np.ndarray, float]]] = [[] for _ in range(n_envs)]
+        self._episodes = []
+        n_steps = 0
+        while len(self._episodes) < self.n_episodes:
+            if n_steps >= self.max_rollout_steps:
+                raise ValueError(
+                    f"no {self.n_episodes} complete episodes within "
+                    f"max_rollout_steps={self.max_rollout_steps} env "
+                    "steps; raise max_rollout_steps or wrap the env in a TimeLimit"
+                )
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                self.policy.reset_noise(n_envs)
+            with th.no_grad():
+                actions, _, _ = self.policy(obs_as_tensor(self._last_obs, self.device))  # type: ignore[arg-type]
+            actions = actions.cpu().numpy()
+            clipped = actions
+            if isinstance(self.action_space, spaces.Box):
+                if self.policy.squash_output:
+                    clipped = self.policy.unscale_action(clipped)
+                else:
+                    clipped = np.clip(actions, self.action_space.low, self.action_space.high)
+            new_obs, rewards, dones, infos = env.step(clipped)
+            self.num_timesteps += n_envs
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
+            for i in range(n_envs):
+                obs_i = (
+                    {k: v[i] for k, v in self._last_obs.items()}
+                    if isinstance(self._last_obs, dict)
+                    else self._last_obs[i]
+                )
+                open_steps[i].append((obs_i, actions[i], float(rewards[i])))
+                if dones[i]:
+                    if len(self._episodes) < self.n_episodes:
+                        self._episodes.append(self._close_episode(open_steps[i]))
+                    open_steps[i] = []
+            self._last_obs = new_obs  # type: ignore[assignment]
+            self._last_episode_starts = dones
+        self._envs_mid_episode = any(open_steps)
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+        return True
+
+    def _close_episode(self, steps: list[tuple[Any, np.ndarray, float]]) -> dict[str, Any]:
+        obs = [s[0] for s in steps]
+        if isinstance(obs[0], dict):
+            stacked: Any = {k: np.stack([o[k] for o in obs]) for k in obs[0]}
+        else:
+            stacked = np.stack(obs)
+        rewards = np.array([s[2] for s in steps], dtype=np.float32)
+        return {"obs": stacked, "actions": np.stack([s[1] for s in steps]), "returns": self._returns(rewards)}
+
+    def _batch(self) -> tuple[Any, th.Tensor, th.Tensor]:
+        eps = self._episodes
+        if isinstance(eps[0]["obs"], dict):
+            obs_np: Any = {k: np.concatenate([e["obs"][k] for e in eps]) for k in eps[0]["obs"]}
+        else:
+            obs_np = np.concatenate([e["obs"] for e in eps])
+        obs = obs_as_tensor(obs_np, self.device)
+        actions = th.as_tensor(np.concatenate([e["actions"] for e in eps]), device=self.device)
+        if isinstance(self.action_space, spaces.Discrete):
+            actions = actions.long().flatten()
+        returns = th.as_tensor(
+            np.concatenate([e["returns"] for e in eps]), device=self.device, dtype=th.float32
+        )
+        return obs, actions, returns
+
+    # ------------------------------------------------------------------ the update
+    def _reduce(self, x: th.Tensor) -> th.Tensor:
+        return x.sum() if self.loss_reduction == "sum" else x.mean()
+
+    def _advantages(self, obs: Any, returns: th.Tensor) -> th.Tensor:
+        if self.baseline == "mean":
+            return returns - returns.mean()
+        if self.baseline == "standardize":
+            std = returns.std() if len(returns) > 1 else th.zeros((), device=returns.device)
+            return (returns - returns.mean()) / (std + 1e-8)
+        if self.baseline == "value":
+            with th.no_grad():
+                return returns - self.policy.predict_values(obs).flatten()
+        return returns
+
+    def _policy_loss_fn(self, obs: Any, actions: th.Tensor, advantages: th.Tensor):
+        def loss_fn() -> th.Tensor:
+            dist = self.policy.get_distribution(obs)
+            loss = -self._reduce(dist.log_prob(actions) * advantages)  # REINFORCE: -E[log pi(a|s) Ahat]
+            if self.ent_coef > 0:
+                loss = loss - self.ent_coef * self._reduce(dist.entropy())  # entropy bonus (PG-SOM Eq. 4)
+            return loss
+
+        return loss_fn
+
+    def _clipped_grads(
+        self, loss: th.Tensor, params: list[th.nn.Parameter]
+    ) -> tuple[list[th.Tensor], th.Tensor]:
+        grads = th.autograd.grad(loss, params, allow_unused=True)
+        grads = [g if g is not None else th.zeros_like(p) for g, p in zip(grads, params, strict=True)]
+        norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g) for g in grads]))
+        if self.max_grad_norm_opt is not None:
+            scale = th.clamp(self.max_grad_norm_opt / (norm + 1e-6), max=1.0)
+            grads = [g * scale for g in grads]
+        return grads, norm
+
+    def _rk2_step(self, loss_fn, lr: float) -> dict[str, th.Tensor] | None:
+        """One Heun (or midpoint) step on ``-grad L``, both stages on the same batch (PG-SOM Eq. 3)."""
+        params = self.policy.actor_parameters()
+        start = [p.detach().clone() for p in params]
+        k1, norm = self._clipped_grads(loss_fn(), params)
+        k1 = [-g for g in k1]
+        stage = lr if self.rk_method == "heun" else lr / 2
+        stage_point = [s + stage * k for s, k in zip(start, k1, strict=True)]
+        if not all_finite(stage_point):
+            return None  # nothing was written yet
+        with th.no_grad():
+            for p, x in zip(params, stage_point, strict=True):
+                p.copy_(x)
+        k2, _ = self._clipped_grads(loss_fn(), params)
+        k2 = [-g for g in k2]
+        with th.no_grad():
+            if self.rk_method == "heun":
+                new = [s + lr / 2 * (a + b) for s, a, b in zip(start, k1, k2, strict=True)]
+            else:
+                new = [s + lr * b for s, b in zip(start, k2, strict=True)]
+            if not all_finite(new):
+                for p, s in zip(params, start, strict=True):
+                    p.copy_(s)
+                return None
+            for p, n in zip(params, new, strict=True):
+                p.copy_(n)
+            update_norm = th.linalg.vector_norm(
+                th.stack([th.linalg.vector_norm(n - s) for n, s in zip(new, start, strict=True)])
+            )
+        return {"grad_norm": norm, "update_norm": update_norm}
+
+    def _optimizer_step(self, loss_fn) -> dict[str, th.Tensor] | None:
+        """The actor's optimizer: our closure-differentiating optimizers get a closure, the others a guarded
+        step."""
+        optimizer = self.policy.optimizer
+        params = self.policy.actor_parameters()
+        if getattr(optimizer, "differentiates_closure", False):
+            before = getattr(optimizer, "n_nonfinite", 0)
+            optimizer.step(loss_fn)
+            if getattr(optimizer, "n_nonfinite", 0) > before:
+                return None
+            return dict(getattr(optimizer, "last_stats", {}))
+        start = [p.detach().clone() for p in params]
+        result = guarded_optimizer_step(optimizer, params, loss_fn, self.max_grad_norm_opt)
+        if not result.accepted:
+            return None
+        with th.no_grad():
+            update_norm = th.linalg.vector_norm(
+                th.stack([th.linalg.vector_norm(p - s) for p, s in zip(params, start, strict=True)])
+            )
+        return {"grad_norm": th.tensor(result.grad_norm), "update_norm": update_norm}
+
+    def train(self) -> None:
+        """One REINFORCE update on the episodes of the last rollout (and the value baseline's steps)."""
+        self.policy.set_training_mode(True)
+        lr = float(self.lr_schedule(self._current_progress_remaining))
+        update_learning_rate(self.policy.optimizer, lr)
+        obs, actions, returns = self._batch()
+        advantages = self._advantages(obs, returns)
+        loss_fn = self._policy_loss_fn(obs, actions, advantages)
+        stats = self._rk2_step(loss_fn, lr) if self.update == "rk2" else self._optimizer_step(loss_fn)
+        if stats is None:
+            self.nonfinite_skips_total += 1
+        critic_log = StepLog()
+        if self.baseline == "value":
+            critic_lr = float(self.critic_lr_schedule(self._current_progress_remaining))
+            update_learning_rate(self.policy.critic_optimizer, critic_lr)
+
+            def critic_loss() -> th.Tensor:
+                return F.mse_loss(self.policy.predict_values(obs).flatten(), returns)
+
+            for _ in range(self.n_critic_steps):
+                critic_log.add(
+                    guarded_optimizer_step(
+                        self.policy.critic_optimizer, self.policy.critic_parameters(), critic_loss
+                    )
+                )
+            self.nonfinite_skips_total += critic_log.nonfinite
+        self._n_updates += 1
+        with th.no_grad():
+            dist = self.policy.get_distribution(obs)
+            entropy = dist.entropy().mean()
+            loss_after = loss_fn()
+        log = self.logger.record
+        log("train/policy_loss", loss_after.item())
+        log("train/entropy", entropy.item())
+        log("train/learning_rate", lr)
+        log("train/batch_steps", len(returns))
+        log("train/batch_return_mean", returns.mean().item())
+        for key, value in (stats or {}).items():
+            log(f"train/{key}", float(value))
+        optimizer = self.policy.optimizer
+        if hasattr(optimizer, "acceptance_rate"):
+            log("train/nm_acceptance_rate", optimizer.acceptance_rate)
+        record_mean(self.logger, "train/value_loss", critic_log.losses)
+        log("train/nonfinite_skips_total", self.nonfinite_skips_total)
+        log("train/n_updates", self._n_updates, exclude="tensorboard")
+
+    def learn(
+        self: SelfREINFORCE,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 10,
+        tb_log_name: str = "REINFORCE",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfREINFORCE:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )

@@ -55,7 +55,9 @@ ZOO_ENTRIES: dict[str, ZooEntry] = {
         "sb3_pgx.common.hpo:convert_mirror_params",
     ),
     "reinforce": ZooEntry(
-        "sb3_pgx.reinforce:REINFORCE", "sb3_pgx.reinforce.hpo:sample_reinforce_params", "sb3_pgx.reinforce.hpo:convert_reinforce_params"
+        "sb3_pgx.reinforce:REINFORCE",
+        "sb3_pgx.reinforce.hpo:sample_reinforce_params",
+        "sb3_pgx.reinforce.hpo:convert_reinforce_params",
     ),
 }
 

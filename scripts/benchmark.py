@@ -170,7 +170,7 @@ def summarise(runs: list[Run], args: argparse.Namespace) -> list[dict]:
             finals = np.array([r.returns[-1] for r in done])
             aucs = np.array([r.returns.mean() for r in done])
             row = dict(
-                env=env, algo=algo, seeds=len(done), failed=len(group) - len(done),
+                env=env, algo=algo, seeds=sum(r.returncode == 0 for r in group), failed=sum(r.returncode != 0 for r in group),
                 final=finals.mean() if len(finals) else float("nan"), final_ci=ci95(finals),
                 auc=aucs.mean() if len(aucs) else float("nan"),
                 fps=float(np.nanmean([r.fps for r in group])), wall_s=float(np.nanmean([r.wall_s for r in group])),

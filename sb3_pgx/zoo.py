@@ -44,6 +44,9 @@ ZOO_ENTRIES: dict[str, ZooEntry] = {
     "trpo_reg": ZooEntry(
         "sb3_pgx.trpo_reg:TRPOReg", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"
     ),
+    "rank1_npg": ZooEntry(
+        "sb3_pgx.rank1_npg:Rank1NPG", "sb3_pgx.common.hpo:sample_rank1_npg_params", "sb3_pgx.common.hpo:convert_rank1_npg_params"
+    ),
 }
 
 

@@ -8,7 +8,9 @@ analytic KLs and the ``train/`` policy-change statistics.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from typing import Any, ClassVar, TypeVar
 
 import torch as th
@@ -18,6 +20,7 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
 from stable_baselines3.common.utils import explained_variance, update_learning_rate
+from torch.distributions import Distribution
 from torch.nn import functional as F
 
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
@@ -32,6 +35,35 @@ SelfSplitAC = TypeVar("SelfSplitAC", bound="SplitActorCriticAlgorithm")
 
 INNER_LOOPS = ("armijo", "adam")
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+_GSDE_NOISE = ("weights_dist", "exploration_mat", "exploration_matrices")
+
+
+def _copy_policy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
+    """``deepcopy`` of the policy without gSDE's sampled noise matrices (non-leaf tensors, which deepcopy refuses;
+    pi_old never samples)."""
+    dist = policy.action_dist
+    noise = {k: getattr(dist, k) for k in _GSDE_NOISE if hasattr(dist, k)}
+    for key in noise:
+        setattr(dist, key, None)
+    try:
+        return copy.deepcopy(policy)
+    finally:
+        for key, value in noise.items():
+            setattr(dist, key, value)
+
+
+@contextlib.contextmanager
+def no_distribution_validation() -> Iterator[None]:
+    """Turn off torch.distributions' argument checks, so a NaN reaches the finiteness guards (which skip the step
+    and count it) instead of raising inside ``Normal(...)``."""
+    previous = Distribution._validate_args
+    Distribution.set_default_validate_args(False)
+    try:
+        yield
+    finally:
+        Distribution.set_default_validate_args(previous)
 
 
 class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
@@ -183,7 +215,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         critic_lr = self.learning_rate if self.critic_learning_rate is None else self.critic_learning_rate
         self.critic_lr_schedule = make_schedule("critic_learning_rate", critic_lr)
         # pi_old as a frozen copy of the policy, refreshed at the start of every train() (analytic KL, logging)
-        self._old_policy = copy.deepcopy(self.policy)
+        self._old_policy = _copy_policy(self.policy)
         self._old_policy.requires_grad_(False)
         self._old_policy.set_training_mode(False)
         self._critic_loop = self._make_inner_loop(
@@ -192,7 +224,9 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         if self._critic_loop.line_search is not None:
             self._critic_loop.line_search.alpha = self.critic_step_size
 
-    def _make_inner_loop(self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer) -> InnerLoop:
+    def _make_inner_loop(
+        self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer
+    ) -> InnerLoop:
         search = ArmijoLineSearch(params, **self.armijo_kwargs) if kind == "armijo" else None
         return InnerLoop(params, optimizer, search, self.max_grad_norm_opt)
 
@@ -233,6 +267,10 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
 
     def train(self) -> None:
         """One iteration: the actor's update (:meth:`_train_actor`), then the critic's passes."""
+        with no_distribution_validation():
+            self._train_iteration()
+
+    def _train_iteration(self) -> None:
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         critic_lr = self.critic_lr_schedule(self._current_progress_remaining)

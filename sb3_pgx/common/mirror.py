@@ -92,13 +92,20 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
 
     def _setup_model(self) -> None:
         super()._setup_model()
-        self._actor_loop = self._make_inner_loop(self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer)
+        self._actor_loop = self._make_inner_loop(
+            self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer
+        )
         if self._actor_loop.line_search is not None:
             self._actor_loop.line_search.alpha = self.actor_step_size
 
     # ------------------------------------------------------------------ the method
     def surrogate(
-        self, log_ratio: th.Tensor, advantages: th.Tensor, dist: Distribution, old_dist: Distribution, eta: float
+        self,
+        log_ratio: th.Tensor,
+        advantages: th.Tensor,
+        dist: Distribution,
+        old_dist: Distribution,
+        eta: float,
     ) -> th.Tensor:
         """The actor loss to minimise on one batch. Defined by each method."""
         raise NotImplementedError

@@ -89,11 +89,12 @@ def test_sherman_morrison_matches_dense_solve(model64: Rank1NPG):
         exact = th.linalg.solve(dense, g_hat)
         assert th.allclose(sherman_morrison_solve(g_hat, u, damping), exact, rtol=0, atol=1e-8)
         assert abs(sherman_morrison_quadratic(g_hat, u, damping) - g_hat @ exact) < 1e-8
-    # the per-sample reading: mean_i (damping I + g_i g_i^T)^-1 (A_i g_i), from ghost norms + one weighted backward
+    # the per-sample reading: mean_i (damping I + g_i g_i^T)^-1 (A_i g_i), from ghost norms + one weighted
+    # backward
     dense_ps = th.stack(
         [
             th.linalg.solve(damping * th.eye(d, dtype=th.float64) + th.outer(g, g), a * g)
-            for g, a in zip(grads, adv)
+            for g, a in zip(grads, adv, strict=True)
         ]
     ).mean(0)
     ghost = GhostNorms(ghost_norm_modules(model64.policy, params))
@@ -102,7 +103,8 @@ def test_sherman_morrison_matches_dense_solve(model64: Rank1NPG):
     nat = rank1_natural_direction("per_sample", log_prob, adv, params, damping, ghost, leaves)
     assert th.allclose(nat.direction, dense_ps, rtol=0, atol=1e-8)
     assert th.allclose(nat.score_sq_norm, grads.pow(2).sum(1).mean(), rtol=1e-10)
-    # the minibatch reading draws u from the batch with torch's RNG and matches the dense solve for that sample
+    # the minibatch reading draws u from the batch with torch's RNG and matches the dense solve for that
+    # sample
     th.manual_seed(5)
     nat = rank1_natural_direction("minibatch", log_prob, adv, params, damping)
     th.manual_seed(5)
@@ -112,7 +114,8 @@ def test_sherman_morrison_matches_dense_solve(model64: Rank1NPG):
 
 
 def test_ghost_norms_of_conv_and_sequence_layers():
-    """Both ghost-norm branches (T x T Gram matrices and materialised per-sample gradients) match explicit norms."""
+    """Both ghost-norm branches (T x T Gram matrices and materialised per-sample gradients) match explicit
+    norms."""
     th.manual_seed(0)
     net = nn.Sequential(
         nn.Conv2d(2, 3, 3, stride=1),
@@ -156,8 +159,8 @@ def test_ghost_norms_of_cnn_policy():
 
 
 def test_per_sample_change_of_log_prob_is_bounded(model64: Rank1NPG):
-    """Along its own direction d_i = A_i g_i / (damping + ||g_i||^2), log pi(a_i|s_i) changes to first order by
-    A_i ||g_i||^2 / (damping + ||g_i||^2), which is at most |A_i| (references, part A.1, variant P)."""
+    """Along its own direction d_i = A_i g_i / (damping + ||g_i||^2), log pi(a_i|s_i) changes to first order
+    by A_i ||g_i||^2 / (damping + ||g_i||^2), which is at most |A_i| (references, part A.1, variant P)."""
     damping, alpha = 0.05, 1e-4
     params = model64.policy.actor_parameters()
     obs, actions, adv = _batch(model64, 6, seed=1)
@@ -177,7 +180,7 @@ def test_per_sample_change_of_log_prob_is_bounded(model64: Rank1NPG):
             change = (
                 actor_log_prob(model64.policy, *one, per_sample_leaves=False)[0] - log_prob
             ).item() / alpha
-            for p, s in zip(params, start):
+            for p, s in zip(params, start, strict=True):
                 p.copy_(s)
         first_order = (adv[i] * sq / (damping + sq)).item()
         assert change == pytest.approx(first_order, rel=1e-2, abs=1e-6)
@@ -187,9 +190,17 @@ def test_per_sample_change_of_log_prob_is_bounded(model64: Rank1NPG):
 
 @pytest.mark.parametrize("fisher", ["per_sample", "minibatch", "self_gradient"])
 def test_kl_normalised_step(fisher: str):
-    """The predicted KL of the KL-normalised step is delta; with kl_rescale the measured KL is close to delta."""
+    """The predicted KL of the KL-normalised step is delta; with kl_rescale the measured KL is close to
+    delta."""
     delta = 0.01
-    kwargs = dict(n_steps=256, seed=0, fisher=fisher, delta=delta, policy_kwargs=SMALL, n_critic_epochs=1)
+    kwargs = {
+        "n_steps": 256,
+        "seed": 0,
+        "fisher": fisher,
+        "delta": delta,
+        "policy_kwargs": SMALL,
+        "n_critic_epochs": 1,
+    }
     model = Rank1NPG("MlpPolicy", "Pendulum-v1", **kwargs)
     model.learn(256)
     values = model.logger.name_to_value
@@ -256,7 +267,7 @@ def test_degenerate_direction_skips_the_step(step_rule: str, corrupt: str):
     else:
         model.rollout_buffer.observations[:5] = np.nan
     model.train()
-    assert all(th.equal(a, b) for a, b in zip(before, model.policy.actor_parameters()))
+    assert all(th.equal(a, b) for a, b in zip(before, model.policy.actor_parameters(), strict=True))
     assert model.nonfinite_skips_total > skips
     assert model.logger.name_to_value["train/nonfinite_skips"] >= 1
 
@@ -269,7 +280,7 @@ def test_save_load(tmp_path):
     assert (loaded.fisher, loaded.damping, loaded.delta) == ("minibatch", 0.5, 0.01)
     obs = model.env.reset()
     assert np.allclose(model.predict(obs, deterministic=True)[0], loaded.predict(obs, deterministic=True)[0])
-    for a, b in zip(model.policy.state_dict().values(), loaded.policy.state_dict().values()):
+    for a, b in zip(model.policy.state_dict().values(), loaded.policy.state_dict().values(), strict=True):
         assert th.equal(a, b)
     loaded.set_env(model.env)
     loaded.learn(128, reset_num_timesteps=False)

@@ -1,9 +1,9 @@
 """The on-policy actor-critic base shared by the mirror-ascent family and the natural-gradient methods.
 
 Each iteration collects ``n_steps x n_envs`` transitions with pi_old, computes GAE advantages, then lets the
-subclass move the actor (:meth:`SplitActorCriticAlgorithm._train_actor`), then regresses the critic (a separate
-network with its own loop, ``critic_inner_loop``) on the GAE lambda-returns. pi_old is kept as a frozen copy for
-analytic KLs and the ``train/`` policy-change statistics.
+subclass move the actor (:meth:`SplitActorCriticAlgorithm._train_actor`), then regresses the critic (a
+separate network with its own loop, ``critic_inner_loop``) on the GAE lambda-returns. pi_old is kept as a
+frozen copy for analytic KLs and the ``train/`` policy-change statistics.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ _GSDE_NOISE = ("weights_dist", "exploration_mat", "exploration_matrices")
 
 
 def _copy_policy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
-    """``deepcopy`` of the policy without gSDE's sampled noise matrices (non-leaf tensors, which deepcopy refuses;
-    pi_old never samples)."""
+    """``deepcopy`` of the policy without gSDE's sampled noise matrices (non-leaf tensors, which deepcopy
+    refuses; pi_old never samples)."""
     dist = policy.action_dist
     noise = {k: getattr(dist, k) for k in _GSDE_NOISE if hasattr(dist, k)}
     for key in noise:
@@ -56,8 +56,8 @@ def _copy_policy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
 
 @contextlib.contextmanager
 def no_distribution_validation() -> Iterator[None]:
-    """Turn off torch.distributions' argument checks, so a NaN reaches the finiteness guards (which skip the step
-    and count it) instead of raising inside ``Normal(...)``."""
+    """Turn off torch.distributions' argument checks, so a NaN reaches the finiteness guards (which skip the
+    step and count it) instead of raising inside ``Normal(...)``."""
     previous = Distribution._validate_args
     Distribution.set_default_validate_args(False)
     try:
@@ -75,8 +75,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     :param env: the environment (a Gym env, a VecEnv or a registered id)
     :param learning_rate: the actor's step size, a number or a schedule of progress_remaining
     :param n_steps: steps per environment per rollout (the horizon T)
-    :param batch_size: actor minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``). Must divide
-        ``n_steps * n_envs``
+    :param batch_size: actor minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``). Must
+        divide ``n_steps * n_envs``
     :param n_epochs: actor passes over the rollout per iteration
     :param gamma: discount factor
     :param gae_lambda: GAE's lambda
@@ -90,7 +90,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     :param armijo_beta: backtracking factor, in (0, 1)
     :param armijo_growth: each search starts at ``armijo_growth`` x the last accepted step
     :param armijo_alpha_max: the largest (and first) step size tried
-    :param armijo_max_backtracks: a search that needs more leaves the weights as they were (logged as a failure)
+    :param armijo_max_backtracks: a search that needs more leaves the weights as they were (logged as a
+        failure)
     :param armijo_reset_each_rollout: restart every rollout at ``armijo_alpha_max`` rather than warm-starting
     :param use_sde: generalized State-Dependent Exploration
     :param sde_sample_freq: gSDE noise resampling frequency (-1: only at rollout start)
@@ -195,10 +196,10 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self.n_critic_epochs = n_critic_epochs
         self.normalize_advantage = normalize_advantage
         self.max_grad_norm_opt = max_grad_norm
-        self.armijo_kwargs = dict(
-            c=armijo_c, beta=armijo_beta, growth=armijo_growth, alpha_max=armijo_alpha_max,
-            max_backtracks=armijo_max_backtracks,
-        )  # fmt: skip
+        self.armijo_kwargs = {
+            "c": armijo_c, "beta": armijo_beta, "growth": armijo_growth, "alpha_max": armijo_alpha_max,
+            "max_backtracks": armijo_max_backtracks,
+        }  # fmt: skip
         self.armijo_reset_each_rollout = armijo_reset_each_rollout
         # Warm-start state of the line searches, saved with the model.
         self.actor_step_size = armijo_alpha_max
@@ -214,7 +215,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         super()._setup_model()
         critic_lr = self.learning_rate if self.critic_learning_rate is None else self.critic_learning_rate
         self.critic_lr_schedule = make_schedule("critic_learning_rate", critic_lr)
-        # pi_old as a frozen copy of the policy, refreshed at the start of every train() (analytic KL, logging)
+        # pi_old as a frozen copy of the policy, refreshed at the start of every train() (analytic KL,
+        # logging)
         self._old_policy = _copy_policy(self.policy)
         self._old_policy.requires_grad_(False)
         self._old_policy.set_training_mode(False)
@@ -259,7 +261,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         return None
 
     def _train_actor(self, context: Any) -> StepLog:
-        """Move the actor on the rollout of pi_old (``self._old_policy`` holds pi_old). Defined by each method."""
+        """Move the actor on the rollout of pi_old (``self._old_policy`` holds pi_old). Defined by each
+        method."""
         raise NotImplementedError
 
     def _log_actor(self, actor_log: StepLog, context: Any) -> None:
@@ -329,7 +332,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         log("train/n_updates", self._n_updates, exclude="tensorboard")
 
     def _policy_change_stats(self) -> dict[str, float]:
-        """KL between pi_old and the new policy, and ratio statistics, over the whole rollout (one forward pass)."""
+        """KL between pi_old and the new policy, and ratio statistics, over the whole rollout (one forward
+        pass)."""
         with th.no_grad():
             data = next(self.rollout_buffer.get(None))
             actions = self._actions_for_log_prob(data.actions)
@@ -348,7 +352,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
                 ]
             ).tolist()
         keys = ("kl_old_new", "approx_kl", "ratio_mean", "ratio_std", "ratio_min", "ratio_max")
-        return dict(zip(keys, stats))
+        return dict(zip(keys, stats, strict=True))
 
     def learn(
         self: SelfSplitAC,

@@ -5,9 +5,10 @@ For ``F = damping * I + u u^T`` (d x d, never formed)::
     F^-1 v   = (1/damping) * (v - u (u^T v) / (damping + ||u||^2))
     v^T F^-1 v = (1/damping) * (||v||^2 - (u^T v)^2 / (damping + ||u||^2))
 
-Per-sample squared score norms ``||grad_theta log pi(a_i|s_i)||^2`` come from one backward pass to the outputs of
-the Linear / Conv2d layers (the "ghost norm" trick of DP-SGD: for a linear layer the per-sample weight gradient
-is ``delta_i x_i^T``, whose squared norm is ``||delta_i||^2 ||x_i||^2``), so nothing of size N x d is ever built.
+Per-sample squared score norms ``||grad_theta log pi(a_i|s_i)||^2`` come from one backward pass to the outputs
+of the Linear / Conv2d layers (the "ghost norm" trick of DP-SGD: for a linear layer the per-sample weight
+gradient is ``delta_i x_i^T``, whose squared norm is ``||delta_i||^2 ||x_i||^2``), so nothing of size N x d is
+ever built.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from torch.nn import functional as F
 FISHER_MODES = ("per_sample", "minibatch", "self_gradient")
 
 
-# ---------------------------------------------------------------------------------------------- Sherman-Morrison
+# ----------------------------------------------------------------------------------------------
+# Sherman-Morrison
 def sherman_morrison_solve(v: th.Tensor, u: th.Tensor, damping: float) -> th.Tensor:
     """``(damping I + u u^T)^-1 v`` in O(d) time and memory (flat vectors)."""
     return (v - u * (u @ v) / (damping + u @ u)) / damping
@@ -48,8 +50,9 @@ def flat_grad(output: th.Tensor, params: Sequence[th.Tensor], retain_graph: bool
 
 # ---------------------------------------------------------------------------------------------- ghost norms
 class GhostNorms:
-    """Records the inputs and outputs of the given Linear / Conv2d modules during one forward pass, then computes
-    per-sample squared gradient norms of a per-sample objective from one backward pass to those outputs.
+    """Records the inputs and outputs of the given Linear / Conv2d modules during one forward pass, then
+    computes per-sample squared gradient norms of a per-sample objective from one backward pass to those
+    outputs.
 
     Use as a context manager around the forward pass. Each module may run at most once per forward.
 
@@ -84,13 +87,14 @@ class GhostNorms:
         self._records.append((module, inputs[0].detach(), output))
 
     def sq_norms(self, per_sample: th.Tensor, extra: Sequence[th.Tensor] = ()) -> th.Tensor:
-        """``||grad_theta f_i||^2`` for each sample i of ``per_sample = (f_1, ..., f_N)``, where f_i depends only on
-        row i of the batch. ``extra``: per-sample leaves of shape (N, ...) standing for other parameters (e.g. an
-        expanded log-std); their rows are the per-sample gradients. The graph is retained."""
+        """``||grad_theta f_i||^2`` for each sample i of ``per_sample = (f_1, ..., f_N)``, where f_i depends
+        only on row i of the batch. ``extra``: per-sample leaves of shape (N, ...) standing for other
+        parameters (e.g. an expanded log-std); their rows are the per-sample gradients. The graph is
+        retained."""
         outputs = [out for _, _, out in self._records]
         grads = th.autograd.grad(per_sample.sum(), [*outputs, *extra], retain_graph=True, allow_unused=True)
         total = th.zeros_like(per_sample)
-        for (module, x, out), g in zip(self._records, grads[: len(outputs)], strict=True):
+        for (module, x, _), g in zip(self._records, grads[: len(outputs)], strict=True):
             if g is None:
                 continue
             norm = _linear_sq_norm if isinstance(module, nn.Linear) else _conv_sq_norm
@@ -134,13 +138,15 @@ def _conv_sq_norm(module: nn.Conv2d, x: th.Tensor, g: th.Tensor) -> th.Tensor:
     return total
 
 
-# ---------------------------------------------------------------------------------------------- the policy side
+# ---------------------------------------------------------------------------------------------- the policy
+# side
 def ghost_norm_modules(policy: ActorCriticPolicy, params: Sequence[nn.Parameter]) -> list[nn.Module]:
     """The Linear / Conv2d modules holding ``params`` (the actor's), or a ``ValueError`` naming what is not
     covered (``log_std`` of a diagonal Gaussian is handled apart)."""
     if isinstance(policy.action_dist, StateDependentNoiseDistribution):
         raise ValueError(
-            "fisher='per_sample' does not support use_sde=True (allowed with gSDE: 'minibatch', 'self_gradient')"
+            "fisher='per_sample' does not support use_sde=True "
+            "(allowed with gSDE: fisher='minibatch' or 'self_gradient')"
         )
     wanted = {id(p) for p in params}
     covered: set[int] = set()
@@ -159,8 +165,8 @@ def ghost_norm_modules(policy: ActorCriticPolicy, params: Sequence[nn.Parameter]
     missing = [name for name, p in policy.named_parameters() if id(p) in wanted and id(p) not in covered]
     if missing:
         raise ValueError(
-            f"fisher='per_sample' needs per-sample score norms, available for nn.Linear, nn.Conv2d and log_std; "
-            f"not for {missing} (allowed with other layers: 'minibatch', 'self_gradient')"
+            "fisher='per_sample' needs per-sample score norms (nn.Linear, nn.Conv2d and log_std only); "
+            f"not for {missing} (allowed with other layers: fisher='minibatch' or 'self_gradient')"
         )
     return modules
 
@@ -171,8 +177,9 @@ def actor_log_prob(
     actions: th.Tensor,
     per_sample_leaves: bool,
 ) -> tuple[th.Tensor, list[th.Tensor]]:
-    """``log pi(a_i|s_i)`` for the batch, and (``per_sample_leaves``) the per-sample stand-ins of parameters that
-    are not inside a Linear/Conv2d layer: the diagonal Gaussian's ``log_std`` expanded to (N, action_dim)."""
+    """``log pi(a_i|s_i)`` for the batch, and (``per_sample_leaves``) the per-sample stand-ins of parameters
+    that are not inside a Linear/Conv2d layer: the diagonal Gaussian's ``log_std`` expanded to (N,
+    action_dim)."""
     features = BaseModel.extract_features(policy, obs, policy.pi_features_extractor)  # as get_distribution
     latent = policy.mlp_extractor.forward_actor(features)
     leaves: list[th.Tensor] = []
@@ -215,9 +222,11 @@ def rank1_natural_direction(
     """The natural direction of ``mean_i(A_i log pi_i)`` under a damped rank-1 empirical Fisher.
 
     - ``"per_sample"``: ``d = mean_i A_i g_i / (damping + ||g_i||^2)``, each sample preconditioned by its own
-      ``damping I + g_i g_i^T`` (Sherman-Morrison with u = v = g_i). Needs ``ghost`` (recorded during the forward
-      pass that produced ``log_prob``): one backward to the layer outputs for ``||g_i||^2``, one weighted backward.
-    - ``"minibatch"``: ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one sample j drawn uniformly
+      ``damping I + g_i g_i^T`` (Sherman-Morrison with u = v = g_i). Needs ``ghost`` (recorded during the
+      forward pass that produced ``log_prob``): one backward to the layer outputs for ``||g_i||^2``, one
+      weighted backward.
+    - ``"minibatch"``: ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one sample j drawn
+    uniformly
       (torch's global RNG).
     - ``"self_gradient"``: u = g-hat, so ``d = g-hat / (damping + ||g-hat||^2)``.
 

@@ -67,8 +67,8 @@ def convert_rank1_npg_params(params: dict[str, Any]) -> dict[str, Any]:
 def sample_rank1_npg_params(
     trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
 ) -> dict[str, Any]:
-    """Sample the rank-1 Fisher reading, the damping (log-uniform around the references' grid 1e-3..1, and up to
-    10 for the per-sample reading), the KL radius, the measured-KL rescaling and the critic's knobs."""
+    """Sample the rank-1 Fisher reading, the damping (log-uniform around the references' grid 1e-3..1, and up
+    to 10 for the per-sample reading), the KL radius, the measured-KL rescaling and the critic's knobs."""
     sample_actor_critic_common(trial)
     trial.suggest_categorical("fisher", ["per_sample", "minibatch", "self_gradient"])
     trial.suggest_float("damping", 1e-3, 10.0, log=True)

@@ -4,7 +4,8 @@ Each iteration collects ``n_steps x n_envs`` transitions with pi_old, computes G
 the actor surrogate ``surrogate(log_ratio, A, pi_theta, pi_old)`` for ``n_epochs`` passes (the paper's m inner
 steps when the batch is the whole rollout), with either
 
-- ``inner_loop="armijo"``: plain gradient steps with a backtracking Armijo line search (the SPMA paper's choice for
+- ``inner_loop="armijo"``: plain gradient steps with a backtracking Armijo line search (the SPMA paper's
+choice for
   MuJoCo, full batch), or
 - ``inner_loop="adam"``: Adam on minibatches (the choice for Atari / CNN policies).
 
@@ -39,8 +40,8 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
     :param learning_rate: the actor's Adam step size (``inner_loop="adam"``), a number or a schedule of
         progress_remaining
     :param n_steps: steps per environment per rollout (the horizon T)
-    :param batch_size: actor minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``), which is what
-        the Armijo line search wants. Must divide ``n_steps * n_envs``
+    :param batch_size: actor minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``), which is
+        what the Armijo line search wants. Must divide ``n_steps * n_envs``
     :param n_epochs: passes over the rollout per iteration (m = n_epochs with a full batch)
     :param gamma: discount factor
     :param gae_lambda: GAE's lambda

@@ -1,5 +1,5 @@
-"""Rank-1 natural policy gradient (Huo, Dash, Stoican, Kaski, Sun; arXiv 2601.18626): the actor steps along the
-natural gradient under a damped rank-1 empirical Fisher, inverted with Sherman-Morrison in O(d)."""
+"""Rank-1 natural policy gradient (Huo, Dash, Stoican, Kaski, Sun; arXiv 2601.18626): the actor steps along
+the natural gradient under a damped rank-1 empirical Fisher, inverted with Sherman-Morrison in O(d)."""
 
 from __future__ import annotations
 
@@ -44,35 +44,39 @@ class _NPGStats:
 
 
 class Rank1NPG(SplitActorCriticAlgorithm):
-    """Rank-1 natural policy gradient (SM-ActorCritic): an actor-critic whose actor step is the natural gradient under
-    the damped rank-1 empirical Fisher ``F = damping * I + u u^T``, applied with Sherman-Morrison in O(d) time and
-    memory (no d x d matrix, no conjugate gradient).
+    """Rank-1 natural policy gradient (SM-ActorCritic): an actor-critic whose actor step is the natural
+    gradient under the damped rank-1 empirical Fisher ``F = damping * I + u u^T``, applied with
+    Sherman-Morrison in O(d) time and memory (no d x d matrix, no conjugate gradient).
 
-    Each iteration: collect a rollout with pi_old, GAE advantages, then ``n_epochs`` passes of actor steps over
-    minibatches (``batch_size=None``: one natural step on the whole rollout, like TRPO), then the critic's Adam
-    regression on the lambda-returns. With ``g_i = grad log pi(a_i|s_i)``, ``g = mean_i A_i g_i``::
+    Each iteration: collect a rollout with pi_old, GAE advantages, then ``n_epochs`` passes of actor steps
+    over minibatches (``batch_size=None``: one natural step on the whole rollout, like TRPO), then the
+    critic's Adam regression on the lambda-returns. With ``g_i = grad log pi(a_i|s_i)`` and
+    ``g = mean_i A_i g_i``::
 
         per_sample:     d = mean_i A_i g_i / (damping + ||g_i||^2)           (Sherman-Morrison, u = v = g_i)
         minibatch:      d = (1/damping) (g - u (u^T g) / (damping + ||u||^2)),  u = g_j, j ~ U(batch)
         self_gradient:  d = g / (damping + ||g||^2)                           (u = g)
-        theta <- theta + beta d,   beta = sqrt(2 delta / g^T F^-1 g)  ("kl")   or   beta = learning_rate  ("fixed")
+        theta <- theta + beta d,  beta = sqrt(2 delta / g^T F^-1 g) ("kl")  or  beta = learning_rate ("fixed")
 
-    with ``g^T F^-1 g = g^T d`` (the Sherman-Morrison quadratic form, free here). The per-sample reading bounds the
-    first-order change of each sampled log-likelihood: ``A_i ||g_i||^2 / (damping + ||g_i||^2) <= |A_i|`` (times
-    the step). Its norms ``||g_i||^2`` come from the layer inputs and output gradients ("ghost norms"), so memory
-    stays O(N + d) (nn.Linear / nn.Conv2d layers and a Gaussian ``log_std``; gSDE needs another mode).
+    with ``g^T F^-1 g = g^T d`` (the Sherman-Morrison quadratic form, free here). The per-sample reading
+    bounds the first-order change of each sampled log-likelihood: ``A_i ||g_i||^2 / (damping + ||g_i||^2) <=
+    |A_i|`` (times the step). Its norms ``||g_i||^2`` come from the layer inputs and output gradients ("ghost
+    norms"), so memory stays O(N + d) (nn.Linear / nn.Conv2d layers and a Gaussian ``log_std``; gSDE needs
+    another mode).
 
     Left open by the paper (only its abstract is available, see ``docs/rank1_npg.md``), with our choice: which
-    rank-1 Fisher (``fisher``; default ``"per_sample"``, the references' recommendation), the step rule (default
-    ``"kl"``: the references suggest a fixed learning rate, but the per-sample direction's scale depends on the
-    batch size and on ``damping``, so a fixed rate needs per-task tuning; ``step_rule="fixed"`` is that option),
-    whether there is a line search (off by default, ``line_search=True`` is sb3-contrib TRPO's backtracking check
-    of surrogate improvement and KL <= delta), and the critic (Adam on minibatches, as TRPO in sb3-contrib).
+    rank-1 Fisher (``fisher``; default ``"per_sample"``, the references' recommendation), the step rule
+    (default ``"kl"``: the references suggest a fixed learning rate, but the per-sample direction's scale
+    depends on the batch size and on ``damping``, so a fixed rate needs per-task tuning; ``step_rule="fixed"``
+    is that option), whether there is a line search (off by default, ``line_search=True`` is sb3-contrib
+    TRPO's backtracking check of surrogate improvement and KL <= delta), and the critic (Adam on minibatches,
+    as TRPO in sb3-contrib).
 
-    :param policy: ``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` (actor and critic apart) or a policy class
+    :param policy: ``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` (actor and critic apart) or a policy
+        class
     :param env: the environment (a Gym env, a VecEnv or a registered id)
-    :param learning_rate: the fixed step size of ``step_rule="fixed"`` (a number or a schedule); also the critic's
-        Adam step size unless ``critic_learning_rate`` is given
+    :param learning_rate: the fixed step size of ``step_rule="fixed"`` (a number or a schedule); also the
+        critic's Adam step size unless ``critic_learning_rate`` is given
     :param n_steps: steps per environment per rollout
     :param batch_size: actor minibatch size (``None``: the whole rollout, one natural step per epoch)
     :param n_epochs: actor passes over the rollout per iteration
@@ -83,10 +87,11 @@ class Rank1NPG(SplitActorCriticAlgorithm):
     :param step_rule: ``"kl"`` (beta = sqrt(2 delta / g^T F^-1 g)) or ``"fixed"`` (beta = learning_rate)
     :param delta: the KL radius of ``step_rule="kl"`` and of the line search's KL check, > 0
     :param kl_rescale: after the step, measure its KL (one forward pass) and rescale the step once by
-        ``sqrt(delta / KL)``, so that the step's KL matches ``delta`` to second order whatever the rank-1 model
-        predicted (the direction stays the rank-1 natural one)
-    :param line_search: backtrack (``theta + beta s^k d``, k = 0..``line_search_max_iter``-1) until the surrogate
-        ``mean(r A)`` improves and the step's KL is <= ``delta``; a failed search leaves the weights unchanged
+        ``sqrt(delta / KL)``, so that the step's KL matches ``delta`` to second order whatever the rank-1
+        model predicted (the direction stays the rank-1 natural one)
+    :param line_search: backtrack (``theta + beta s^k d``, k = 0..``line_search_max_iter``-1) until the
+        surrogate ``mean(r A)`` improves and the step's KL is <= ``delta``; a failed search leaves the weights
+        unchanged
     :param line_search_shrinking_factor: s in (0, 1)
     :param line_search_max_iter: the number of trials, >= 1
     :param critic_learning_rate: the critic's Adam step size (defaults to 1e-3)
@@ -94,9 +99,9 @@ class Rank1NPG(SplitActorCriticAlgorithm):
     :param n_critic_epochs: critic passes per iteration
     :param normalize_advantage: standardise the advantages per minibatch
     :param kwargs: the remaining SB3 / critic parameters of
-        :class:`sb3_pgx.common.actor_critic.SplitActorCriticAlgorithm` (``critic_inner_loop``, ``max_grad_norm``
-        of the critic, ``use_sde``, ``sde_sample_freq``, ``rollout_buffer_class``, ``stats_window_size``,
-        ``tensorboard_log``, ``policy_kwargs``, ``verbose``, ``seed``, ``device``, ...)
+        :class:`sb3_pgx.common.actor_critic.SplitActorCriticAlgorithm` (``critic_inner_loop``,
+        ``max_grad_norm`` of the critic, ``use_sde``, ``sde_sample_freq``, ``rollout_buffer_class``,
+        ``stats_window_size``, ``tensorboard_log``, ``policy_kwargs``, ``verbose``, ``seed``, ``device``, ...)
     """
 
     def __init__(
@@ -177,8 +182,8 @@ class Rank1NPG(SplitActorCriticAlgorithm):
     def _natural_step(self, data: RolloutBufferSamples, stats: _NPGStats) -> LineSearchResult:
         """One actor step on a batch (Sherman-Morrison natural direction, KL-normalised or fixed step size).
 
-        A non-finite or zero direction, a non-positive ``g^T F^-1 g`` (with ``step_rule="kl"``) or a failed line
-        search leaves the weights exactly as they were."""
+        A non-finite or zero direction, a non-positive ``g^T F^-1 g`` (with ``step_rule="kl"``) or a failed
+        line search leaves the weights exactly as they were."""
         params = self._actor_params
         obs, actions = data.observations, self._actions_for_log_prob(data.actions)
         advantages = self._advantages(data)
@@ -230,7 +235,7 @@ class Rank1NPG(SplitActorCriticAlgorithm):
                 probe_kl = analytic_kl(start_dist, self.policy.get_distribution(obs)).mean()
                 scale = th.sqrt(self.delta / probe_kl)
                 step = th.where(th.isfinite(scale) & (probe_kl > 0), step * scale, step)
-            for k in range(n_trials):
+            for k in range(n_trials):  # noqa: B007 (k is reported after the loop)
                 vector_to_parameters(start + step * nat.direction, params)
                 dist = self.policy.get_distribution(obs)
                 kl = analytic_kl(start_dist, dist).mean()

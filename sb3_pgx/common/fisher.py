@@ -23,6 +23,8 @@ from torch import nn
 from torch.nn import functional as F
 
 FISHER_MODES = ("per_sample", "minibatch", "self_gradient")
+#: the largest unfolded-patch tensor built at once for a Conv2d layer's per-sample norms
+CONV_CHUNK_ELEMENTS = 2**25
 
 
 # ----------------------------------------------------------------------------------------------
@@ -127,15 +129,25 @@ def _linear_sq_norm(module: nn.Linear, x: th.Tensor, g: th.Tensor) -> th.Tensor:
 
 
 def _conv_sq_norm(module: nn.Conv2d, x: th.Tensor, g: th.Tensor) -> th.Tensor:
+    """Per-sample squared norm of a Conv2d's kernel (and bias) gradient, in chunks of samples so that the
+    unfolded input patches stay under ``CONV_CHUNK_ELEMENTS`` elements (an Atari rollout of 1024 frames would
+    otherwise unfold to ~10^8 numbers in the first layer)."""
     n = x.shape[0]
-    patches = F.unfold(
-        x, module.kernel_size, dilation=module.dilation, padding=module.padding, stride=module.stride
-    )
-    g3 = g.reshape(n, g.shape[1], -1).transpose(1, 2)  # (N, T, C_out)
-    total = _outer_sq_norm(g3, patches.transpose(1, 2))  # patches: (N, T, C_in * k * k)
-    if module.bias is not None and module.bias.requires_grad:
-        total = total + g3.sum(1).pow(2).sum(1)
-    return total
+    kernel, stride = module.kernel_size[0] * module.kernel_size[1], module.stride[0] * module.stride[1]
+    per_sample = max(1, x[0].numel() * kernel // stride)
+    chunk = max(1, CONV_CHUNK_ELEMENTS // per_sample)
+    parts = []
+    for lo in range(0, n, chunk):
+        xc, gc = x[lo : lo + chunk], g[lo : lo + chunk]
+        patches = F.unfold(
+            xc, module.kernel_size, dilation=module.dilation, padding=module.padding, stride=module.stride
+        )
+        g3 = gc.reshape(len(gc), gc.shape[1], -1).transpose(1, 2)  # (n, T, C_out)
+        part = _outer_sq_norm(g3, patches.transpose(1, 2))  # patches: (n, T, C_in * k * k)
+        if module.bias is not None and module.bias.requires_grad:
+            part = part + g3.sum(1).pow(2).sum(1)
+        parts.append(part)
+    return th.cat(parts)
 
 
 # ---------------------------------------------------------------------------------------------- the policy

@@ -332,3 +332,17 @@ def test_zoo_train_and_enjoy(tmp_path):
     folder.mkdir()
     assert_ok(run_zoo_train("rank1_npg", "CartPole-v1", folder, 2048, "--n-eval-envs", "1"))
     assert_ok(run_zoo_enjoy("rank1_npg", "CartPole-v1", folder, 50))
+
+
+def test_optuna_sampler_and_converter():
+    import optuna
+
+    from sb3_pgx.common.hpo import convert_rank1_npg_params, sample_rank1_npg_params
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    for _ in range(3):
+        trial = study.ask()
+        kwargs = sample_rank1_npg_params(trial, 1, 1, {})
+        assert convert_rank1_npg_params(trial.params) == kwargs
+        assert kwargs["fisher"] in ("per_sample", "minibatch", "self_gradient") and kwargs["damping"] > 0
+        Rank1NPG("MlpPolicy", "CartPole-v1", **kwargs)

@@ -60,8 +60,7 @@ def sample_mirror_params(
 
 def convert_rank1_npg_params(params: dict[str, Any]) -> dict[str, Any]:
     """Rank1NPG: one natural step per rollout (full batch); critic minibatches as for the mirror family."""
-    out = convert_mirror_params(params)
-    return out
+    return convert_mirror_params(params)
 
 
 def sample_rank1_npg_params(

@@ -28,6 +28,8 @@ from sb3_pgx.common.surrogates import analytic_kl
 from sb3_pgx.common.validation import check_at_least, check_choice, check_in_open_interval, check_positive
 
 STEP_RULES = ("kl", "fixed")
+#: ``kl_rescale`` changes a step by at most this factor either way (the quadratic model is local)
+MAX_KL_RESCALE = 10.0
 
 
 @dataclass
@@ -88,7 +90,7 @@ class Rank1NPG(SplitActorCriticAlgorithm):
     :param delta: the KL radius of ``step_rule="kl"`` and of the line search's KL check, > 0
     :param kl_rescale: after the step, measure its KL (one forward pass) and rescale the step once by
         ``sqrt(delta / KL)``, so that the step's KL matches ``delta`` to second order whatever the rank-1
-        model predicted (the direction stays the rank-1 natural one)
+        model predicted (the direction stays the rank-1 natural one); the factor is clipped to [0.1, 10]
     :param line_search: backtrack (``theta + beta s^k d``, k = 0..``line_search_max_iter``-1) until the
         surrogate ``mean(r A)`` improves and the step's KL is <= ``delta``; a failed search leaves the weights
         unchanged
@@ -228,12 +230,11 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         n_trials = self.line_search_max_iter if self.line_search else 1
         step = beta
         with th.no_grad():
-            if (
-                self.kl_rescale
-            ):  # one probe: KL(step) ~ step^2 d^T F d / 2 along the line, so rescale to delta
+            # kl_rescale: one probe; KL(step) ~ step^2 d^T F d / 2 along the line, so rescale it to delta
+            if self.kl_rescale:
                 vector_to_parameters(start + step * nat.direction, params)
                 probe_kl = analytic_kl(start_dist, self.policy.get_distribution(obs)).mean()
-                scale = th.sqrt(self.delta / probe_kl)
+                scale = th.sqrt(self.delta / probe_kl).clamp(1.0 / MAX_KL_RESCALE, MAX_KL_RESCALE)
                 step = th.where(th.isfinite(scale) & (probe_kl > 0), step * scale, step)
             for k in range(n_trials):  # noqa: B007 (k is reported after the loop)
                 vector_to_parameters(start + step * nat.direction, params)

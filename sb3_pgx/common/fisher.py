@@ -231,16 +231,17 @@ def rank1_natural_direction(
     ghost: GhostNorms | None = None,
     leaves: Sequence[th.Tensor] = (),
 ) -> NaturalDirection:
-    """The natural direction of ``mean_i(A_i log pi_i)`` under a damped rank-1 empirical Fisher.
+    """The natural direction of ``mean_i(A_i log pi_i)`` under a damped rank-1 empirical Fisher (the three
+    readings of the references, ``rank1_npg_and_s2pg.md`` part A.1: variants P, M and G).
 
-    - ``"per_sample"``: ``d = mean_i A_i g_i / (damping + ||g_i||^2)``, each sample preconditioned by its own
-      ``damping I + g_i g_i^T`` (Sherman-Morrison with u = v = g_i). Needs ``ghost`` (recorded during the
-      forward pass that produced ``log_prob``): one backward to the layer outputs for ``||g_i||^2``, one
+    - ``"per_sample"`` (variant P): ``d = mean_i A_i g_i / (damping + ||g_i||^2)``, each sample preconditioned
+      by its own ``damping I + g_i g_i^T`` (Sherman-Morrison with u = v = g_i). Needs ``ghost`` (recorded during
+      the forward pass that produced ``log_prob``): one backward to the layer outputs for ``||g_i||^2``, one
       weighted backward.
-    - ``"minibatch"``: ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one sample j drawn
-    uniformly
-      (torch's global RNG).
-    - ``"self_gradient"``: u = g-hat, so ``d = g-hat / (damping + ||g-hat||^2)``.
+    - ``"minibatch"`` (variant M): ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one sample j
+      drawn uniformly (torch's global RNG). Note the overall factor 1/damping (it cancels in a KL-normalised
+      step, not in a fixed one).
+    - ``"self_gradient"`` (variant G): u = g-hat, so ``d = g-hat / (damping + ||g-hat||^2)``.
 
     :param log_prob: (N,) log-probabilities with their graph
     :param advantages: (N,) advantages (no graph)

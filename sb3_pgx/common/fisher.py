@@ -235,10 +235,11 @@ def rank1_natural_direction(
     readings of the references, ``rank1_npg_and_s2pg.md`` part A.1: variants P, M and G).
 
     - ``"per_sample"`` (variant P): ``d = mean_i A_i g_i / (damping + ||g_i||^2)``, each sample preconditioned
-      by its own ``damping I + g_i g_i^T`` (Sherman-Morrison with u = v = g_i). Needs ``ghost`` (recorded during
-      the forward pass that produced ``log_prob``): one backward to the layer outputs for ``||g_i||^2``, one
-      weighted backward.
-    - ``"minibatch"`` (variant M): ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one sample j
+      by its own ``damping I + g_i g_i^T`` (Sherman-Morrison with u = v = g_i). Needs ``ghost`` (recorded
+      during the forward pass that produced ``log_prob``): one backward to the layer outputs for
+      ``||g_i||^2``, one weighted backward.
+    - ``"minibatch"`` (variant M): ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one sample
+    j
       drawn uniformly (torch's global RNG). Note the overall factor 1/damping (it cancels in a KL-normalised
       step, not in a fixed one).
     - ``"self_gradient"`` (variant G): u = g-hat, so ``d = g-hat / (damping + ||g-hat||^2)``.

@@ -238,10 +238,9 @@ def rank1_natural_direction(
       by its own ``damping I + g_i g_i^T`` (Sherman-Morrison with u = v = g_i). Needs ``ghost`` (recorded
       during the forward pass that produced ``log_prob``): one backward to the layer outputs for
       ``||g_i||^2``, one weighted backward.
-    - ``"minibatch"`` (variant M): ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one sample
-    j
-      drawn uniformly (torch's global RNG). Note the overall factor 1/damping (it cancels in a KL-normalised
-      step, not in a fixed one).
+    - ``"minibatch"`` (variant M): ``d = (damping I + u u^T)^-1 g-hat`` with u = g_j, the score of one
+      sample j drawn uniformly (torch's global RNG). Note the overall factor 1/damping (it cancels in a
+      KL-normalised step, not in a fixed one).
     - ``"self_gradient"`` (variant G): u = g-hat, so ``d = g-hat / (damping + ||g-hat||^2)``.
 
     :param log_prob: (N,) log-probabilities with their graph

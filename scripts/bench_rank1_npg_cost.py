@@ -1,19 +1,17 @@
-"""Cost of one natural policy step: Rank1NPG's Sherman-Morrison step vs sb3-contrib TRPO's conjugate-gradient
-step.
+"""Cost of one natural policy step: Rank1NPG's Sherman-Morrison step vs sb3-contrib TRPO's CG step.
 
 Both algorithms get the same rollout size (``n_steps * n_envs``, default 2048 transitions of Hopper-v4, the
 zoo's TRPO MuJoCo setting) and the same actor ``net_arch=[w, w]`` for each width w. After one rollout each,
 the script times the actor update alone (median of ``--repeats`` runs after one warm-up):
 
 - TRPO: ``train()`` with ``n_critic_updates=0`` (policy gradient, ``cg_max_steps`` CG iterations of
-Fisher-vector
-  products, the backtracking line search and its logging);
+  Fisher-vector products, the backtracking line search and its logging);
 - Rank1NPG: the actor part of ``train()`` (the natural direction, the step and the KL it measures), per
-``fisher``.
+  ``fisher``.
 
 It writes ``docs/rank1_npg_cost.csv``, ``docs/rank1_npg_cost.png`` (time vs actor parameter count, log-log)
-and prints a markdown table with the ratio to TRPO and the log-log slope between the two largest widths (1 =
-linear).
+and prints a markdown table with the ratio to TRPO and the log-log slope between the two largest widths
+(1 = linear).
 
 Usage: OMP_NUM_THREADS=1 python scripts/bench_rank1_npg_cost.py [--widths 64 256 1024] [--repeats 5]
 """

@@ -5,8 +5,7 @@ the actor surrogate ``surrogate(log_ratio, A, pi_theta, pi_old)`` for ``n_epochs
 steps when the batch is the whole rollout), with either
 
 - ``inner_loop="armijo"``: plain gradient steps with a backtracking Armijo line search (the SPMA paper's
-choice for
-  MuJoCo, full batch), or
+  choice for MuJoCo, full batch), or
 - ``inner_loop="adam"``: Adam on minibatches (the choice for Atari / CNN policies).
 
 The critic is a separate network with its own loop (``critic_inner_loop``), regressing the GAE lambda-returns

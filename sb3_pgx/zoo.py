@@ -59,6 +59,11 @@ ZOO_ENTRIES: dict[str, ZooEntry] = {
         "sb3_pgx.reinforce.hpo:sample_reinforce_params",
         "sb3_pgx.reinforce.hpo:convert_reinforce_params",
     ),
+    "rank1_npg": ZooEntry(
+        "sb3_pgx.rank1_npg:Rank1NPG",
+        "sb3_pgx.common.hpo:sample_rank1_npg_params",
+        "sb3_pgx.common.hpo:convert_rank1_npg_params",
+    ),
 }
 
 

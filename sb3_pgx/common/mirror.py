@@ -4,43 +4,32 @@ Each iteration collects ``n_steps x n_envs`` transitions with pi_old, computes G
 the actor surrogate ``surrogate(SurrogateInputs)`` for ``n_epochs`` passes (the paper's m inner
 steps when the batch is the whole rollout), with either
 
-- ``inner_loop="armijo"``: plain gradient steps with a backtracking Armijo line search (the SPMA paper's choice for
-  MuJoCo, full batch), or
+- ``inner_loop="armijo"``: plain gradient steps with a backtracking Armijo line search (the SPMA paper's
+  choice for MuJoCo, full batch), or
 - ``inner_loop="adam"``: Adam on minibatches (the choice for Atari / CNN policies).
 
-The critic is a separate network with its own loop (``critic_inner_loop``), regressing the GAE lambda-returns.
-Subclasses define only :meth:`MirrorAscentAlgorithm.surrogate`.
+The critic is a separate network with its own loop (``critic_inner_loop``), regressing the GAE lambda-returns
+(:class:`sb3_pgx.common.actor_critic.SplitActorCriticAlgorithm`). Subclasses define only
+:meth:`MirrorAscentAlgorithm.surrogate`.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch as th
-from gymnasium import spaces
-from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.distributions import Distribution
-from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
-from stable_baselines3.common.utils import explained_variance, update_learning_rate
-from torch.nn import functional as F
+from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples, Schedule
 
-from sb3_pgx.common.base import AtomicSaveMixin, record_mean
-from sb3_pgx.common.line_search import ArmijoLineSearch, check_armijo_settings
-from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
+from sb3_pgx.common.actor_critic import INNER_LOOPS, SUPPORTED_ACTION_SPACES, SplitActorCriticAlgorithm
 from sb3_pgx.common.schedules import ScheduleLike, make_schedule
-from sb3_pgx.common.steps import InnerLoop, StepLog
-from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
-from sb3_pgx.common.validation import check_at_least, check_choice, check_positive, check_space
+from sb3_pgx.common.steps import StepLog
+from sb3_pgx.common.validation import check_choice
 
-SelfMirror = TypeVar("SelfMirror", bound="MirrorAscentAlgorithm")
-
-INNER_LOOPS = ("armijo", "adam")
-SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+__all__ = ["INNER_LOOPS", "SUPPORTED_ACTION_SPACES", "MirrorAscentAlgorithm", "SurrogateInputs"]
 
 
 @dataclass
@@ -61,55 +50,28 @@ class SurrogateInputs:
     eta: float
 
 
-def default_critic_batch_size(rollout_size: int, largest: int = 64) -> int:
-    """The largest divisor of ``rollout_size`` that is at most ``largest``."""
-    return next(b for b in range(min(largest, rollout_size), 0, -1) if rollout_size % b == 0)
-
-
-class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
-    """Base class: rollouts, GAE, separate actor/critic parameter groups and the inner loops.
+class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
+    """Base class of the mirror-ascent family: the actor minimises :meth:`surrogate` with its inner loop.
 
     :param policy: the policy model (``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` or a class)
     :param env: the environment (a Gym env, a VecEnv or a registered id)
     :param learning_rate: the actor's Adam step size (``inner_loop="adam"``), a number or a schedule of
         progress_remaining
     :param n_steps: steps per environment per rollout (the horizon T)
-    :param batch_size: actor minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``), which is what
-        the Armijo line search wants. Must divide ``n_steps * n_envs``
+    :param batch_size: actor minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``), which is
+        what the Armijo line search wants. Must divide ``n_steps * n_envs``
     :param n_epochs: passes over the rollout per iteration (m = n_epochs with a full batch)
     :param gamma: discount factor
     :param gae_lambda: GAE's lambda
     :param eta: the mirror-ascent step size (1/eta weights the KL term): a positive number, ``"lin_<x>"`` or a
         callable of progress_remaining
     :param inner_loop: ``"armijo"`` (line search on the plain gradient) or ``"adam"``
-    :param critic_inner_loop: the critic's ``"adam"`` or ``"armijo"``
-    :param critic_learning_rate: the critic's Adam step size (defaults to ``learning_rate``)
-    :param critic_batch_size: critic minibatch size; ``None`` means the largest divisor of ``n_steps * n_envs``
-        that is at most 64 (SB3 PPO's minibatch), so the critic gets many Adam steps even with a full-batch actor
-    :param n_critic_epochs: critic passes per iteration (defaults to ``n_epochs``)
-    :param normalize_advantage: standardise the advantages per minibatch
-    :param max_grad_norm: global gradient-norm clipping on the Adam paths (``None``: off, as in SPMA)
-    :param armijo_c: sufficient-decrease constant of the line search, in (0, 1)
-    :param armijo_beta: backtracking factor, in (0, 1)
-    :param armijo_growth: each search starts at ``armijo_growth`` x the last accepted step
-    :param armijo_alpha_max: the largest (and first) step size tried
-    :param armijo_max_backtracks: a search that needs more leaves the weights as they were (logged as a failure)
-    :param armijo_reset_each_rollout: restart every rollout at ``armijo_alpha_max`` (the official SPMA code) rather
-        than warm-starting across rollouts
-    :param use_sde: generalized State-Dependent Exploration
-    :param sde_sample_freq: gSDE noise resampling frequency (-1: only at rollout start)
-    :param rollout_buffer_class: rollout buffer class (default ``RolloutBuffer`` / ``DictRolloutBuffer``)
-    :param rollout_buffer_kwargs: its keyword arguments
-    :param stats_window_size: episodes averaged for the rollout/ logs
-    :param tensorboard_log: TensorBoard log folder (None: off)
-    :param policy_kwargs: keyword arguments for the policy
-    :param verbose: 0, 1 (info) or 2 (debug)
-    :param seed: random seed
-    :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``
-    :param _init_setup_model: build the networks now
+    :param kwargs: the critic, line-search and SB3 parameters of
+        :class:`sb3_pgx.common.actor_critic.SplitActorCriticAlgorithm` (``critic_inner_loop``,
+        ``critic_learning_rate``, ``critic_batch_size``, ``n_critic_epochs``, ``normalize_advantage``,
+        ``max_grad_norm``, ``armijo_*``, ``use_sde``, ``tensorboard_log``, ``seed``, ``device``, ...)
     """
 
-    policy_aliases: ClassVar[dict[str, type[ActorCriticPolicy]]] = SPLIT_POLICY_ALIASES  # type: ignore[assignment]
     #: the name of eta in error messages and logs (MDPO calls it t_k)
     eta_name: ClassVar[str] = "eta"
 
@@ -125,44 +87,10 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         gae_lambda: float = 0.95,
         eta: ScheduleLike = 1.0,
         inner_loop: str = "armijo",
-        critic_inner_loop: str = "adam",
-        critic_learning_rate: float | Schedule | None = None,
-        critic_batch_size: int | None = None,
-        n_critic_epochs: int | None = 10,
-        normalize_advantage: bool = True,
-        max_grad_norm: float | None = None,
-        armijo_c: float = 0.5,
-        armijo_beta: float = 0.9,
-        armijo_growth: float = 1.8,
-        armijo_alpha_max: float = 1e6,
-        armijo_max_backtracks: int = 200,
-        armijo_reset_each_rollout: bool = False,
-        use_sde: bool = False,
-        sde_sample_freq: int = -1,
-        rollout_buffer_class: type[RolloutBuffer] | None = None,
-        rollout_buffer_kwargs: dict[str, Any] | None = None,
-        stats_window_size: int = 100,
-        tensorboard_log: str | None = None,
-        policy_kwargs: dict[str, Any] | None = None,
-        verbose: int = 0,
-        seed: int | None = None,
-        device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        **kwargs: Any,
     ):
         check_choice("inner_loop", inner_loop, INNER_LOOPS)
-        check_choice("critic_inner_loop", critic_inner_loop, INNER_LOOPS)
-        check_at_least("n_steps", n_steps, 1)
-        check_at_least("n_epochs", n_epochs, 1)
-        if n_critic_epochs is not None:
-            check_at_least("n_critic_epochs", n_critic_epochs, 1)
-        for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
-            if size is not None:
-                check_at_least(name, size, 2 if normalize_advantage and name == "batch_size" else 1)
-        check_positive("max_grad_norm", max_grad_norm, allow_none=True)
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
-        if not 0.0 <= gae_lambda <= 1.0:
-            raise ValueError(f"gae_lambda must be in [0, 1], got {gae_lambda!r}")
         self.eta_schedule = make_schedule(self.eta_name, eta)
         self.eta = eta
         super().__init__(
@@ -170,105 +98,29 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             env,
             learning_rate=learning_rate,
             n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
             gamma=gamma,
             gae_lambda=gae_lambda,
-            ent_coef=0.0,
-            vf_coef=0.0,
-            max_grad_norm=max_grad_norm if max_grad_norm is not None else float("inf"),
-            use_sde=use_sde,
-            sde_sample_freq=sde_sample_freq,
-            rollout_buffer_class=rollout_buffer_class,
-            rollout_buffer_kwargs=rollout_buffer_kwargs,
-            stats_window_size=stats_window_size,
-            tensorboard_log=tensorboard_log,
-            policy_kwargs=policy_kwargs,
-            verbose=verbose,
-            device=device,
-            seed=seed,
             _init_setup_model=False,
-            supported_action_spaces=None,
+            **kwargs,
         )
-        if self.env is not None:
-            check_space("action space", self.action_space, SUPPORTED_ACTION_SPACES)
-            rollout_size = self.n_steps * self.n_envs
-            for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
-                if size is not None and rollout_size % size != 0:
-                    raise ValueError(
-                        f"{name}={size} must divide the rollout size n_steps * n_envs = {rollout_size} "
-                        f"(allowed: a divisor of {rollout_size}, or None for the whole rollout)"
-                    )
-        self.batch_size = batch_size
-        self.n_epochs = n_epochs
         self.inner_loop = inner_loop
-        self.critic_inner_loop = critic_inner_loop
-        self.critic_learning_rate = critic_learning_rate
-        self.critic_batch_size = critic_batch_size
-        self.n_critic_epochs = n_critic_epochs
-        self.normalize_advantage = normalize_advantage
-        self.armijo_kwargs = dict(
-            c=armijo_c, beta=armijo_beta, growth=armijo_growth, alpha_max=armijo_alpha_max,
-            max_backtracks=armijo_max_backtracks,
-        )  # fmt: skip
-        check_armijo_settings(**self.armijo_kwargs)
-        self.armijo_reset_each_rollout = armijo_reset_each_rollout
-        # Warm-start state of the two line searches, saved with the model.
-        self.actor_step_size = armijo_alpha_max
-        self.critic_step_size = armijo_alpha_max
-        self.line_search_failures_total = 0
-        self.nonfinite_skips_total = 0
         if _init_setup_model:
             self._setup_model()
 
-    # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:
         super()._setup_model()
-        critic_lr = self.learning_rate if self.critic_learning_rate is None else self.critic_learning_rate
-        self.critic_lr_schedule = make_schedule("critic_learning_rate", critic_lr)
-        # pi_old as a frozen copy of the policy, refreshed at the start of every train() (analytic KL, logging)
-        self._old_policy = copy.deepcopy(self.policy)
-        self._old_policy.requires_grad_(False)
-        self._old_policy.set_training_mode(False)
         self._actor_loop = self._make_inner_loop(
             self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer
         )
-        self._critic_loop = self._make_inner_loop(
-            self.critic_inner_loop, self.policy.critic_parameters(), self.policy.critic_optimizer
-        )
-        for loop, alpha in (
-            (self._actor_loop, self.actor_step_size),
-            (self._critic_loop, self.critic_step_size),
-        ):
-            if loop.line_search is not None:
-                loop.line_search.alpha = alpha
-
-    def _make_inner_loop(
-        self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer
-    ) -> InnerLoop:
-        search = ArmijoLineSearch(params, **self.armijo_kwargs) if kind == "armijo" else None
-        clip = self.max_grad_norm if np.isfinite(self.max_grad_norm) else None
-        return InnerLoop(params, optimizer, search, clip)
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_old_policy", "_actor_loop", "_critic_loop"]
-
-    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts, tensors = super()._get_torch_save_params()
-        return [*state_dicts, "policy.critic_optimizer"], tensors
+        if self._actor_loop.line_search is not None:
+            self._actor_loop.line_search.alpha = self.actor_step_size
 
     # ------------------------------------------------------------------ the method
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
         """The actor loss to minimise on one batch. Defined by each method."""
         raise NotImplementedError
-
-    # ------------------------------------------------------------------ the inner loops
-    def _actions_for_log_prob(self, actions: th.Tensor) -> th.Tensor:
-        return actions.long().flatten() if isinstance(self.action_space, spaces.Discrete) else actions
-
-    def _advantages(self, data: RolloutBufferSamples) -> th.Tensor:
-        advantages = data.advantages
-        if self.normalize_advantage and len(advantages) > 1:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        return advantages
 
     def _actor_loss_fn(self, data: RolloutBufferSamples, eta: float):
         actions = self._actions_for_log_prob(data.actions)
@@ -283,117 +135,19 @@ class MirrorAscentAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
 
         return loss_fn
 
-    def _critic_loss_fn(self, data: RolloutBufferSamples):
-        def loss_fn() -> th.Tensor:
-            return F.mse_loss(self.policy.predict_values(data.observations).flatten(), data.returns)
-
-        return loss_fn
-
-    def train(self) -> None:
-        """One iteration: ``n_epochs`` actor passes with the surrogate, then the critic's passes."""
-        self.policy.set_training_mode(True)
-        self._update_learning_rate(self.policy.optimizer)
-        critic_lr = self.critic_lr_schedule(self._current_progress_remaining)
-        update_learning_rate(self.policy.critic_optimizer, critic_lr)
+    def _prepare_train(self) -> float:
         eta = float(self.eta_schedule(self._rollout_start_progress()))
         if not np.isfinite(eta) or eta <= 0:
             raise ValueError(f"{self.eta_name} schedule returned {eta!r}; it must stay > 0")
-        if self.armijo_reset_each_rollout:
-            for loop in (self._actor_loop, self._critic_loop):
-                if loop.line_search is not None:
-                    loop.line_search.reset()
-        self._old_policy.load_state_dict(self.policy.state_dict())
+        return eta
 
-        actor_log, critic_log = StepLog(), StepLog()
+    def _train_actor(self, context: float) -> StepLog:
+        """``n_epochs`` passes of the inner loop on the surrogate."""
+        actor_log = StepLog()
         for _ in range(self.n_epochs):
             for data in self.rollout_buffer.get(self.batch_size):
-                actor_log.add(self._actor_loop.step(self._actor_loss_fn(data, eta)))
-        n_critic_epochs = self.n_epochs if self.n_critic_epochs is None else self.n_critic_epochs
-        critic_batch = self.critic_batch_size or default_critic_batch_size(
-            self.rollout_buffer.buffer_size * self.n_envs
-        )
-        for _ in range(n_critic_epochs):
-            for data in self.rollout_buffer.get(critic_batch):
-                critic_log.add(self._critic_loop.step(self._critic_loss_fn(data)))
-        self._n_updates += self.n_epochs
-        self._after_train(actor_log, critic_log, eta, critic_lr)
+                actor_log.add(self._actor_loop.step(self._actor_loss_fn(data, context)))
+        return actor_log
 
-    def _rollout_start_progress(self) -> float:
-        """progress_remaining before this rollout was collected: the k-th of K updates sees 1 - (k-1)/K, as in
-        MDPO's ``t_k = 1 - k/K`` with k counted from 0 (SB3's own value is already 0 at the last update)."""
-        rollout = self.n_steps * self.n_envs / max(self._total_timesteps, 1)
-        return min(1.0, self._current_progress_remaining + rollout)
-
-    # ------------------------------------------------------------------ logging
-    def _after_train(self, actor_log: StepLog, critic_log: StepLog, eta: float, critic_lr: float) -> None:
-        for loop, name in ((self._actor_loop, "actor_step_size"), (self._critic_loop, "critic_step_size")):
-            if loop.line_search is not None:
-                setattr(self, name, loop.line_search.alpha)
-        failures = actor_log.failures + critic_log.failures
-        nonfinite = actor_log.nonfinite + critic_log.nonfinite
-        self.line_search_failures_total += failures
-        self.nonfinite_skips_total += nonfinite
-
-        log = self.logger.record
-        log(f"train/{self.eta_name}", eta)
-        log("train/critic_learning_rate", critic_lr)
-        record_mean(self.logger, "train/actor_loss", actor_log.losses)
-        record_mean(self.logger, "train/critic_loss", critic_log.losses)
-        record_mean(self.logger, "train/actor_grad_norm", actor_log.grad_norms)
-        if self._actor_loop.line_search is not None:
-            record_mean(self.logger, "train/armijo_step_size", actor_log.step_sizes)
-            record_mean(self.logger, "train/armijo_backtracks", actor_log.backtracks)
-        if self._critic_loop.line_search is not None:
-            record_mean(self.logger, "train/critic_armijo_step_size", critic_log.step_sizes)
-            record_mean(self.logger, "train/critic_armijo_backtracks", critic_log.backtracks)
-        log("train/line_search_failures", failures)
-        log("train/line_search_failures_total", self.line_search_failures_total)
-        log("train/nonfinite_skips", nonfinite)
-        log("train/nonfinite_skips_total", self.nonfinite_skips_total)
-        for key, value in self._policy_change_stats().items():
-            log(f"train/{key}", value)
-        log(
-            "train/explained_variance",
-            explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten()),
-        )
-        log("train/n_updates", self._n_updates, exclude="tensorboard")
-
-    def _policy_change_stats(self) -> dict[str, float]:
-        """KL between pi_old and the new policy, and ratio statistics, over the whole rollout (one forward pass)."""
-        with th.no_grad():
-            data = next(self.rollout_buffer.get(None))
-            actions = self._actions_for_log_prob(data.actions)
-            dist = self.policy.get_distribution(data.observations)
-            old_dist = self._old_policy.get_distribution(data.observations)
-            log_ratio = dist.log_prob(actions) - data.old_log_prob
-            ratio = log_ratio.exp()
-            stats = th.stack(
-                [
-                    analytic_kl(old_dist, dist).mean(),
-                    bregman_log_ratio(log_ratio).mean(),
-                    ratio.mean(),
-                    ratio.std() if len(ratio) > 1 else th.zeros((), device=ratio.device),
-                    ratio.min(),
-                    ratio.max(),
-                ]
-            ).tolist()
-        keys = ("kl_old_new", "approx_kl", "ratio_mean", "ratio_std", "ratio_min", "ratio_max")
-        return dict(zip(keys, stats, strict=True))
-
-    def learn(
-        self: SelfMirror,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 1,
-        tb_log_name: str | None = None,
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfMirror:
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name or type(self).__name__,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )
+    def _log_actor(self, actor_log: StepLog, context: float) -> None:
+        self.logger.record(f"train/{self.eta_name}", context)

@@ -1,9 +1,11 @@
 """sb3-pgx: new policy-gradient methods for Stable-Baselines3 and the RL Baselines3 Zoo."""
 
+import sb3_pgx.envs  # noqa: F401  (registers the POMDP env ids)
 from sb3_pgx.mdpo import MDPO
+from sb3_pgx.s2pg import S2PGPPO
 from sb3_pgx.spma import SPMA
 from sb3_pgx.trpo_reg import TRPOReg
 
 __version__ = "0.1.0"
 
-__all__ = ["MDPO", "SPMA", "TRPOReg"]
+__all__ = ["MDPO", "S2PGPPO", "SPMA", "TRPOReg"]

@@ -2,10 +2,10 @@
 
 import sb3_pgx.envs  # noqa: F401  (registers the POMDP env ids)
 from sb3_pgx.mdpo import MDPO
-from sb3_pgx.s2pg import S2PGPPO
+from sb3_pgx.s2pg import S2PGPPO, S2PGSAC, S2PGTD3
 from sb3_pgx.spma import SPMA
 from sb3_pgx.trpo_reg import TRPOReg
 
 __version__ = "0.1.0"
 
-__all__ = ["MDPO", "S2PGPPO", "SPMA", "TRPOReg"]
+__all__ = ["MDPO", "S2PGPPO", "S2PGSAC", "S2PGTD3", "SPMA", "TRPOReg"]

@@ -23,11 +23,12 @@ class CueMemoryEnv(gym.Env):
 
     :param delay: steps between the cue and the query (>= 1; episode length ``delay + 1``)
     :param discrete: Discrete(2) actions instead of Box(-1, 1, (1,))
+    :param render_mode: None or ``"rgb_array"``
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"]}
 
-    def __init__(self, delay: int = 3, discrete: bool = False) -> None:
+    def __init__(self, delay: int = 3, discrete: bool = False, render_mode: str | None = None) -> None:
         if not isinstance(delay, (int, np.integer)) or delay < 1:
             raise ValueError(f"delay must be an integer >= 1, got {delay!r}")
         self.delay = int(delay)
@@ -36,6 +37,11 @@ class CueMemoryEnv(gym.Env):
         self.action_space = spaces.Discrete(2) if discrete else spaces.Box(-1.0, 1.0, (1,), np.float32)
         self.privileged_observation_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
         self._cue, self._t = 1.0, 0
+        self.render_mode = render_mode
+
+    def render(self) -> np.ndarray:
+        """A 1x2 image: the current observation in grey levels."""
+        return np.tile(((self._obs() + 1) * 127.5).astype(np.uint8)[None, :, None], (1, 1, 3))
 
     def _obs(self) -> np.ndarray:
         if self._t == 0:

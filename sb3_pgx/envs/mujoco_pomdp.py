@@ -50,7 +50,7 @@ class HideVelocityWrapper(gym.Wrapper):
         self._base_mass = model.body_mass.copy()
         self._mass_c = np.zeros(model.nbody - 1)
         if privileged:
-            self.privileged_observation_space = spaces.Box(-np.inf, np.inf, (full.shape[0] + model.nbody - 1,), np.float64)
+            self.privileged_observation_space = spaces.Box(-np.inf, np.inf, (full.shape[0] + model.nbody - 1,), np.float32)
 
     def _privileged(self, full_obs: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
         if self.privileged:

@@ -157,8 +157,13 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
             self.z_target_entropy = -float(self.z_dim)
         super()._setup_model()
         self.target_entropy = float(self.target_entropy)
-        self.log_z_ent_coef, learned = _temperature(self.z_ent_coef, "z_ent_coef", self.device)
-        self.z_ent_coef_optimizer = th.optim.Adam([self.log_z_ent_coef], lr=self.lr_schedule(1)) if learned else None
+        self.log_z_ent_coef, self._z_ent_coef_learned = _temperature(self.z_ent_coef, "z_ent_coef", self.device)
+        self.z_ent_coef_optimizer = None
+        if self._z_ent_coef_learned and self.ent_coef_optimizer is not None:
+            # one Adam over both temperatures: Adam is elementwise, so this equals the official two optimizers
+            self.ent_coef_optimizer.add_param_group({"params": [self.log_z_ent_coef]})
+        elif self._z_ent_coef_learned:
+            self.z_ent_coef_optimizer = th.optim.Adam([self.log_z_ent_coef], lr=self.lr_schedule(1))
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts, variables = super()._get_torch_save_params()
@@ -167,9 +172,21 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
             state_dicts = [*state_dicts, "z_ent_coef_optimizer"]
         return state_dicts, variables
 
-    def _temperature_step(self, log_coef: th.Tensor | None, optimizer: th.optim.Optimizer | None, log_prob: th.Tensor, target: float) -> None:
-        if optimizer is not None and log_coef is not None:
-            guarded_optimizer_step(optimizer, [log_coef], lambda: -(log_coef * (log_prob + target).detach()).mean())
+    def _temperature_step(self, log_prob_a: th.Tensor, log_prob_z: th.Tensor) -> None:
+        """``-log alpha (log pi^a + H_a) - log alpha_z (log q + H_z)`` over the learned temperatures (one step)."""
+        terms = []
+        if self.ent_coef_optimizer is not None:
+            terms.append((self.log_ent_coef, log_prob_a, self.target_entropy))
+        if self._z_ent_coef_learned:
+            terms.append((self.log_z_ent_coef, log_prob_z, float(self.z_target_entropy)))
+        optimizer = self.ent_coef_optimizer or self.z_ent_coef_optimizer
+        if optimizer is None:
+            return
+
+        def loss_fn() -> th.Tensor:
+            return sum(-(log_coef * (log_prob + target).detach()).mean() for log_coef, log_prob, target in terms)  # type: ignore[return-value]
+
+        guarded_optimizer_step(optimizer, [t[0] for t in terms], loss_fn)
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
         self.policy.set_training_mode(True)
@@ -196,8 +213,7 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
             if "joint" not in sample:  # non-finite loss: nothing sampled usable
                 continue
             # the two temperatures, each against its own target entropy
-            self._temperature_step(getattr(self, "log_ent_coef", None), self.ent_coef_optimizer, sample["logp_a"], self.target_entropy)
-            self._temperature_step(self.log_z_ent_coef, self.z_ent_coef_optimizer, sample["logp_z"], float(self.z_target_entropy))
+            self._temperature_step(sample["logp_a"], sample["logp_z"])
             with th.no_grad():
                 next_joint, next_logp_a, next_logp_z, _ = self.actor.action_log_prob(data.next_observations)
                 next_q = th.min(th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True).values

@@ -1,4 +1,5 @@
-"""S2PG shared pieces and S2PG-PPO: kernel densities, state handling, memory task, save/load, bad input, zoo."""
+"""S2PG shared pieces and S2PG-PPO: kernel densities, state handling, memory task, save/load, bad input,
+zoo."""
 
 from __future__ import annotations
 
@@ -20,9 +21,14 @@ from sb3_pgx.s2pg.policies import JointDistribution
 from sb3_pgx.s2pg.vec_env import S2PGVecEnv
 from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
-MEMORY_PPO = dict(
-    z_dim=8, n_steps=64, batch_size=128, n_epochs=10, learning_rate=1e-3, policy_kwargs=dict(n_features=32, value_net_arch=[64, 64])
-)
+MEMORY_PPO = {
+    "z_dim": 8,
+    "n_steps": 64,
+    "batch_size": 128,
+    "n_epochs": 10,
+    "learning_rate": 1e-3,
+    "policy_kwargs": {"n_features": 32, "value_net_arch": [64, 64]},
+}
 
 
 def success_rate(model, env_id: str = "S2PGMemory-v0", n: int = 200, deterministic: bool = True) -> float:
@@ -46,7 +52,9 @@ def test_gaussian_log_prob_and_entropy_closed_form():
     assert th.allclose(gaussian_log_prob(x, mean, log_std), expected, atol=1e-5)
     manual = (-0.5 * ((x - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
     assert th.allclose(gaussian_log_prob(x, mean, log_std), manual, atol=1e-5)
-    assert th.allclose(gaussian_entropy(log_std), th.distributions.Normal(mean, log_std.exp()).entropy().sum(-1), atol=1e-5)
+    assert th.allclose(
+        gaussian_entropy(log_std), th.distributions.Normal(mean, log_std.exp()).entropy().sum(-1), atol=1e-5
+    )
 
 
 def test_squashed_kernel_log_prob_and_reparameterisation():
@@ -55,9 +63,12 @@ def test_squashed_kernel_log_prob_and_reparameterisation():
     log_std = (th.randn(64, 4) * 0.3).requires_grad_(True)
     y, log_prob = squashed_gaussian_rsample(mean, log_std)
     u = th.atanh(y.detach().clamp(-1 + 1e-6, 1 - 1e-6))
-    closed = th.distributions.Normal(mean, log_std.exp()).log_prob(u).sum(-1) - th.log(1 - y.detach() ** 2).sum(-1)
+    closed = th.distributions.Normal(mean, log_std.exp()).log_prob(u).sum(-1) - th.log(
+        1 - y.detach() ** 2
+    ).sum(-1)
     assert th.allclose(log_prob, closed, atol=1e-3)
-    # reparameterisation: y = tanh(mean + std * eps) => dy/dmean = 1 - y^2 and dy/dlog_std = (1 - y^2) * (u - mean)
+    # reparameterisation: y = tanh(mean + std * eps)
+    # => dy/dmean = 1 - y^2 and dy/dlog_std = (1 - y^2) * (u - mean)
     y.sum().backward()
     assert th.allclose(mean.grad, 1 - y.detach() ** 2, atol=1e-5)
     assert th.allclose(log_std.grad, (1 - y.detach() ** 2) * (u - mean.detach()), atol=1e-3)
@@ -65,20 +76,25 @@ def test_squashed_kernel_log_prob_and_reparameterisation():
 
 def test_joint_distribution_is_product_of_action_and_kernel():
     th.manual_seed(0)
-    a_mean, a_log_std, z_mean, z_log_std = th.randn(6, 2), th.randn(2) * 0.2, th.randn(6, 3), th.randn(3) * 0.2
+    a_mean, a_log_std, z_mean, z_log_std = (
+        th.randn(6, 2),
+        th.randn(2) * 0.2,
+        th.randn(6, 3),
+        th.randn(3) * 0.2,
+    )
     dist = JointDistribution((a_mean, a_log_std), z_mean, z_log_std)
     joint = dist.get_actions()
-    expected = th.distributions.Normal(a_mean, a_log_std.exp()).log_prob(joint[:, :2]).sum(-1) + th.distributions.Normal(
-        z_mean, z_log_std.exp()
-    ).log_prob(joint[:, 2:]).sum(-1)
+    expected = th.distributions.Normal(a_mean, a_log_std.exp()).log_prob(joint[:, :2]).sum(
+        -1
+    ) + th.distributions.Normal(z_mean, z_log_std.exp()).log_prob(joint[:, 2:]).sum(-1)
     assert th.allclose(dist.log_prob(joint), expected, atol=1e-5)
     assert th.allclose(dist.get_actions(deterministic=True), th.cat([a_mean, z_mean], -1))
     logits = th.randn(6, 4)
     dist = JointDistribution((logits, None), z_mean, z_log_std)
     joint = dist.get_actions()
-    expected = th.distributions.Categorical(logits=logits).log_prob(joint[:, 0].long()) + th.distributions.Normal(
-        z_mean, z_log_std.exp()
-    ).log_prob(joint[:, 1:]).sum(-1)
+    expected = th.distributions.Categorical(logits=logits).log_prob(
+        joint[:, 0].long()
+    ) + th.distributions.Normal(z_mean, z_log_std.exp()).log_prob(joint[:, 1:]).sum(-1)
     assert th.allclose(dist.log_prob(joint), expected, atol=1e-5)
 
 
@@ -96,7 +112,9 @@ def test_wrapper_resets_z_and_prev_action_at_episode_starts():
             if dones[i]:
                 assert np.all(obs["z"][i] == 0) and np.all(obs["prev_action"][i] == 0)
                 terminal = infos[i]["terminal_observation"]
-                assert np.allclose(terminal["z"], step / 10 + 0.1) and np.allclose(terminal["prev_action"], 0.5)
+                assert np.allclose(terminal["z"], step / 10 + 0.1) and np.allclose(
+                    terminal["prev_action"], 0.5
+                )
             else:
                 assert np.allclose(obs["z"][i], step / 10 + 0.1) and np.allclose(obs["prev_action"][i], 0.5)
 
@@ -107,11 +125,15 @@ def test_predict_carries_state_and_resets_it_per_env():
     _, (z, prev) = model.predict(obs, deterministic=True)
     assert z.shape == (2, 8) and prev.shape == (2, 1) and np.abs(z).sum() > 0
     state = (np.ones((2, 8), np.float32), np.ones((2, 1), np.float32))
-    a_start, s_start = model.predict(obs, state=state, episode_start=np.array([True, False]), deterministic=True)
+    a_start, s_start = model.predict(
+        obs, state=state, episode_start=np.array([True, False]), deterministic=True
+    )
     a_zero, s_zero = model.predict(obs, state=None, deterministic=True)
     a_ones, s_ones = model.predict(obs, state=state, deterministic=True)
     assert np.allclose(s_start[0][0], s_zero[0][0]) and np.allclose(a_start[0], a_zero[0])  # env 0 restarted
-    assert np.allclose(s_start[0][1], s_ones[0][1]) and not np.allclose(s_start[0][1], s_zero[0][1])  # env 1 carried
+    assert np.allclose(s_start[0][1], s_ones[0][1]) and not np.allclose(
+        s_start[0][1], s_zero[0][1]
+    )  # env 1 carried
     single, _ = model.predict(obs[0], deterministic=True)
     assert single.shape == (1,)
 
@@ -122,7 +144,9 @@ def test_memory_task_is_learned_by_s2pg_ppo_and_not_by_memoryless_ppo():
     model = S2PGPPO("MlpPolicy", env, **MEMORY_PPO, seed=0).learn(20_000)
     assert success_rate(model) >= 0.95
     assert model.logger.name_to_value["train/nonfinite_steps"] == 0
-    memoryless = PPO("MlpPolicy", make_vec_env("S2PGMemory-v0", n_envs=8, seed=0), n_steps=64, batch_size=128, seed=0)
+    memoryless = PPO(
+        "MlpPolicy", make_vec_env("S2PGMemory-v0", n_envs=8, seed=0), n_steps=64, batch_size=128, seed=0
+    )
     memoryless.learn(20_000)
     assert success_rate(memoryless) <= 0.65
 

@@ -13,9 +13,23 @@ from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
 def make(**kwargs) -> S2PGTD3:
     env = make_vec_env("S2PGMemory-v0", n_envs=1, seed=0)
-    kw = dict(z_dim=4, learning_starts=500, batch_size=128, gamma=0.9, action_noise_std=0.3, z_noise_std=0.3, seed=0)
+    kw = {
+        "z_dim": 4,
+        "learning_starts": 500,
+        "batch_size": 128,
+        "gamma": 0.9,
+        "action_noise_std": 0.3,
+        "z_noise_std": 0.3,
+        "seed": 0,
+    }
     kw.update(kwargs)
-    return S2PGTD3("MlpPolicy", env, privileged_critic=True, policy_kwargs=dict(n_features=32, net_arch=dict(pi=[64], qf=[64, 64])), **kw)
+    return S2PGTD3(
+        "MlpPolicy",
+        env,
+        privileged_critic=True,
+        policy_kwargs={"n_features": 32, "net_arch": {"pi": [64], "qf": [64, 64]}},
+        **kw,
+    )
 
 
 def test_noise_on_z_next():

@@ -4,7 +4,6 @@ parameters (the step is skipped and reported), and the Armijo and optimizer path
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,8 +20,8 @@ def all_finite(tensors: Sequence[th.Tensor]) -> bool:
 
 
 def total_norm(tensors: Sequence[th.Tensor]) -> th.Tensor:
-    """Euclidean norm of all tensors together with one fused kernel; non-finite iff some element is (or the norm
-    overflows float32, ~1e38)."""
+    """Euclidean norm of all tensors together (one fused kernel); non-finite iff some element is (or the
+    norm overflows float32, ~1e38)."""
     return th.linalg.vector_norm(th.stack(th._foreach_norm(list(tensors))))
 
 

@@ -20,7 +20,9 @@ def register_envs() -> None:
     registry = gym.envs.registry
     if "S2PGMemory-v0" not in registry:
         gym.register("S2PGMemory-v0", entry_point="sb3_pgx.envs.memory:CueMemoryEnv")
-        gym.register("S2PGMemoryDiscrete-v0", entry_point="sb3_pgx.envs.memory:CueMemoryEnv", kwargs={"discrete": True})
+        gym.register(
+            "S2PGMemoryDiscrete-v0", entry_point="sb3_pgx.envs.memory:CueMemoryEnv", kwargs={"discrete": True}
+        )
     for task, steps in MUJOCO_STEPS.items():
         for suffix, privileged in (("POMDP", False), ("Privileged", True)):
             env_id = f"{task}{suffix}-v5"

@@ -12,14 +12,14 @@ from gymnasium import spaces
 class CueMemoryEnv(gym.Env):
     """Remember a cue shown at the first step and report it when asked, ``delay`` steps later.
 
-    Observation ``[cue, query]``: step 0 shows ``cue`` in {-1, +1} (``query = 0``); the next ``delay - 1`` steps
-    show ``[0, 0]``; the last step shows ``[0, 1]``. Only the action at the last step counts: the reward is
-    ``cue * a`` (continuous ``a`` clipped to [-1, 1]) or ``+1 / -1`` (Discrete(2): ``a = 1`` means +1), and
-    ``info["is_success"]`` says whether the sign was right. At the query step every memoryless policy sees the same
-    observation whatever the cue, so it succeeds in 50% of the episodes at best (expected reward <= 0).
+    Observation ``[cue, query]``: step 0 shows ``cue`` in {-1, +1} (``query = 0``); the next ``delay - 1``
+    steps show ``[0, 0]``; the last step shows ``[0, 1]``. Only the action at the last step counts: the reward
+    is ``cue * a`` (continuous ``a`` clipped to [-1, 1]) or ``+1 / -1`` (Discrete(2): ``a = 1`` means +1), and
+    ``info["is_success"]`` says whether the sign was right. At the query step every memoryless policy sees the
+    same observation whatever the cue, so it succeeds in 50% of the episodes at best (expected reward <= 0).
 
-    The privileged state (``info["privileged_state"]`` = ``[cue, t / delay]``) lets it serve as a privileged-critic
-    task too.
+    The privileged state (``info["privileged_state"]`` = ``[cue, t / delay]``) lets it serve as a
+    privileged-critic task too.
 
     :param delay: steps between the cue and the query (>= 1; episode length ``delay + 1``)
     :param discrete: Discrete(2) actions instead of Box(-1, 1, (1,))
@@ -61,7 +61,11 @@ class CueMemoryEnv(gym.Env):
         reward, info = 0.0, {}
         terminated = self._t == self.delay
         if terminated:
-            answer = (1.0 if int(action) == 1 else -1.0) if self.discrete else float(np.clip(np.asarray(action).reshape(-1)[0], -1, 1))
+            answer = (
+                (1.0 if int(action) == 1 else -1.0)
+                if self.discrete
+                else float(np.clip(np.asarray(action).reshape(-1)[0], -1, 1))
+            )
             reward = self._cue * answer if not self.discrete else (1.0 if answer == self._cue else -1.0)
             info["is_success"] = bool(answer * self._cue > 0)
         else:

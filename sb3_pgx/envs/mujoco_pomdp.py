@@ -1,11 +1,12 @@
 """Velocity-free MuJoCo v5 tasks and their privileged variants (reference B.5).
 
-- ``<Task>POMDP-v5``: the v5 task with every velocity removed from the observation (for Humanoid also ``cinert``
-  and ``cvel``, as in the official code; actuator and contact forces stay).
-- ``<Task>Privileged-v5``: the same observation; at every reset each body's mass is scaled by ``1 + c`` with ``c``
-  drawn uniformly from {-0.3, 0, +0.3} per body. The full state (the v5 observation, with velocities) and ``c``
-  reach only the critic, through ``info["privileged_state"]`` (space: ``env.privileged_observation_space``).
-  The official code also scales the geoms' sizes; here only the masses change.
+- ``<Task>POMDP-v5``: the v5 task with every velocity removed from the observation (for Humanoid also
+  ``cinert`` and ``cvel``, as in the official code; actuator and contact forces stay).
+- ``<Task>Privileged-v5``: the same observation; at every reset each body's mass is scaled by ``1 + c`` with
+  ``c`` drawn uniformly from {-0.3, 0, +0.3} per body. The full state (the v5 observation, with velocities)
+  and ``c`` reach only the critic, through ``info["privileged_state"]`` (space:
+  ``env.privileged_observation_space``). The official code also scales the geoms' sizes; here only the masses
+  change.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ MASS_FACTORS = (-0.3, 0.0, 0.3)
 
 
 class HideVelocityWrapper(gym.Wrapper):
-    """Removes velocities from a MuJoCo v5 observation; optionally randomises body masses per episode and reports
-    the full state in ``info["privileged_state"]``.
+    """Removes velocities from a MuJoCo v5 observation; optionally randomises body masses per episode and
+    reports the full state in ``info["privileged_state"]``.
 
     :param env: a MuJoCo v5 env of one of :data:`HIDDEN_LAYOUT`'s tasks
     :param task: its name (a key of :data:`HIDDEN_LAYOUT`)
@@ -50,7 +51,9 @@ class HideVelocityWrapper(gym.Wrapper):
         self._base_mass = model.body_mass.copy()
         self._mass_c = np.zeros(model.nbody - 1)
         if privileged:
-            self.privileged_observation_space = spaces.Box(-np.inf, np.inf, (full.shape[0] + model.nbody - 1,), np.float32)
+            self.privileged_observation_space = spaces.Box(
+                -np.inf, np.inf, (full.shape[0] + model.nbody - 1,), np.float32
+            )
 
     def _privileged(self, full_obs: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
         if self.privileged:

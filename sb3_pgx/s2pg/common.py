@@ -1,5 +1,6 @@
 """What every S2PG algorithm shares: the internal-state configuration, the augmented env, RecurrentPPO-style
-``predict``, save/load of the configuration, the replay buffer that stores and refreshes ``z'``, and logging."""
+``predict``, save/load of the configuration, the replay buffer that stores and refreshes ``z'``, and
+logging."""
 
 from __future__ import annotations
 
@@ -26,10 +27,13 @@ StatefulState = tuple[np.ndarray, np.ndarray]
 class StatefulAlgorithmMixin:
     """Put it right after ``AtomicSaveMixin`` in the bases of an S2PG algorithm.
 
-    The algorithm trains on :class:`S2PGVecEnv` (observation ``Dict(obs, z, prev_action[, privileged])``, action
-    ``[a; z']``); ``model.observation_space`` / ``action_space`` are these augmented spaces, ``model.env_action_space``
-    is the env's own. ``predict`` takes the env's observations and carries ``state = (z, a_prev)`` like sb3-contrib's
-    ``RecurrentPPO`` (zeroed where ``episode_start`` is True), so ``evaluate_policy`` and ``rl_zoo3.enjoy`` work.
+    The algorithm trains on :class:`S2PGVecEnv` (observation ``Dict(obs, z, prev_action[, privileged])``,
+    action
+    ``[a; z']``); ``model.observation_space`` / ``action_space`` are these augmented spaces,
+    ``model.env_action_space`` is the env's own. ``predict`` takes the env's observations and carries ``state
+    = (z, a_prev)`` like sb3-contrib's
+    ``RecurrentPPO`` (zeroed where ``episode_start`` is True), so ``evaluate_policy`` and ``rl_zoo3.enjoy``
+    work.
     """
 
     #: bound of z' (inf: unbounded Gaussian for PPO; 1 for the squashed/clipped off-policy kernels)
@@ -44,7 +48,9 @@ class StatefulAlgorithmMixin:
     env_action_space: spaces.Space
 
     # ---------------------------------------------------------------- configuration and env
-    def _init_stateful(self, env: GymEnv | str | None, z_dim: int | None, privileged_critic: bool, verbose: int) -> VecEnv | None:
+    def _init_stateful(
+        self, env: GymEnv | str | None, z_dim: int | None, privileged_critic: bool, verbose: int
+    ) -> VecEnv | None:
         """Validate the configuration and wrap ``env``; call before ``super().__init__``."""
         if isinstance(env, S2PGVecEnv) and z_dim is None:
             z_dim = env.z_dim  # load(): the env was wrapped from the saved configuration
@@ -62,7 +68,8 @@ class StatefulAlgorithmMixin:
         if isinstance(env, S2PGVecEnv):
             if env.z_dim != self.z_dim or env.privileged != self.privileged_critic:
                 raise ValueError(
-                    f"the env's internal state (z_dim={env.z_dim}, privileged={env.privileged}) does not match the "
+                    f"the env's internal state (z_dim={env.z_dim}, privileged={env.privileged}) "
+                    "does not match the "
                     f"model's (z_dim={self.z_dim}, privileged_critic={self.privileged_critic})"
                 )
             venv = env
@@ -74,18 +81,23 @@ class StatefulAlgorithmMixin:
             base = BaseAlgorithm._wrap_env(env, verbose, monitor_wrapper=True)
             if not isinstance(base.action_space, self.env_action_spaces):
                 allowed = ", ".join(s.__name__ for s in self.env_action_spaces)
-                raise ValueError(f"unsupported action_space {base.action_space!r} for {type(self).__name__}: allowed are {allowed}")
+                raise ValueError(
+                    f"unsupported action_space {base.action_space!r} for {type(self).__name__}: "
+                    f"allowed are {allowed}"
+                )
             venv = S2PGVecEnv(base, self.z_dim, self.z_bound, self.privileged_critic)
         self.env_action_space = venv.venv.action_space
         return venv
 
     def _resolve_policy(self, policy: str | type) -> str | type:
-        """``"MlpPolicy"`` names this algorithm's stateful policy (SB3 would demand ``MultiInputPolicy`` for the
-        augmented ``Dict`` observation)."""
+        """``"MlpPolicy"`` names this algorithm's stateful policy (SB3 would demand ``MultiInputPolicy`` for
+        the augmented ``Dict`` observation)."""
         if isinstance(policy, str):
             aliases = self.policy_aliases  # type: ignore[attr-defined]
             if policy not in aliases and policy != "MultiInputPolicy":
-                raise ValueError(f"policy must be one of {', '.join(map(repr, aliases))} or a policy class; got {policy!r}")
+                raise ValueError(
+                    f"policy must be one of {', '.join(map(repr, aliases))} or a policy class; got {policy!r}"
+                )
             return aliases.get(policy, aliases["MlpPolicy"])
         return policy
 
@@ -94,8 +106,8 @@ class StatefulAlgorithmMixin:
         return ActionLayout(self.env_action_space, self.z_dim, self.z_bound)
 
     def get_env(self) -> VecEnv | None:
-        """The env the user passed (without the internal S2PG wrapper), so callbacks and ``evaluate_policy`` see
-        the env's own observations."""
+        """The env the user passed (without the internal S2PG wrapper), so callbacks and ``evaluate_policy``
+        see the env's own observations."""
         env = super().get_env()  # type: ignore[misc]
         return env.venv if isinstance(env, S2PGVecEnv) else env
 
@@ -113,15 +125,19 @@ class StatefulAlgorithmMixin:
         force_reset: bool = True,
         **kwargs: Any,
     ):
-        """SB3's ``load``; the saved internal-state configuration is checked against ``kwargs`` and applied to ``env``."""
+        """SB3's ``load``; the saved internal-state configuration is checked against ``kwargs`` and applied
+        to ``env``."""
         if env is not None or "z_dim" in kwargs or "privileged_critic" in kwargs:
             data, _, _ = load_from_zip_file(path, device=device, custom_objects=custom_objects)
             if data is None or "z_dim" not in data:
-                raise ValueError(f"{path!r} is not a saved {cls.__name__} model (no internal-state configuration)")
+                raise ValueError(
+                    f"{path!r} is not a saved {cls.__name__} model (no internal-state configuration)"
+                )
             for key in ("z_dim", "privileged_critic"):
                 if key in kwargs and kwargs[key] != data[key]:
                     raise ValueError(
-                        f"cannot load a model saved with {key}={data[key]!r} as {key}={kwargs[key]!r}: the internal "
+                        f"cannot load a model saved with {key}={data[key]!r} as {key}={kwargs[key]!r}: "
+                        "the internal "
                         "state's configuration is part of the model"
                     )
             if env is not None:
@@ -142,7 +158,8 @@ class StatefulAlgorithmMixin:
     ) -> tuple[np.ndarray, StatefulState | None]:
         """Act from the env's observation(s), carrying ``state = (z, a_prev)``.
 
-        :param observation: one observation or a batch (one per env). An augmented ``Dict`` observation (what the
+        :param observation: one observation or a batch (one per env). An augmented ``Dict`` observation (what
+        the
             internal wrapper produces) is passed to the policy unchanged and returns the joint action.
         :param state: ``(z, a_prev)`` returned by the previous call, or None (zeros)
         :param episode_start: per env, True where an episode starts (its state is zeroed)
@@ -174,8 +191,11 @@ class StatefulAlgorithmMixin:
         return actions, next_state
 
     # ---------------------------------------------------------------- logging
-    def _record_state_stats(self, z: th.Tensor, z_entropy: th.Tensor | float, z_noise_std: th.Tensor | float) -> None:
-        """TensorBoard scalars of the internal state: |z|, its spread across samples, entropy and noise of q(z'|.)."""
+    def _record_state_stats(
+        self, z: th.Tensor, z_entropy: th.Tensor | float, z_noise_std: th.Tensor | float
+    ) -> None:
+        """TensorBoard scalars of the internal state: |z|, its spread across samples, entropy and noise of
+        q(z'|.)."""
         logger = self.logger  # type: ignore[attr-defined]
         logger.record("s2pg/z_abs_mean", float(z.abs().mean()))
         logger.record("s2pg/z_std", float(z.std(0).mean()) if z.shape[0] > 1 else 0.0)
@@ -184,11 +204,12 @@ class StatefulAlgorithmMixin:
 
 
 class StatefulReplayBuffer(DictReplayBuffer):
-    """Replay buffer of S2PG-SAC/TD3: each transition stores ``z`` (in the observation), ``z'`` (in the joint action
-    and the next observation) and ``a_prev``; no sequences. :meth:`refresh` overwrites the last sampled transitions'
-    ``z'`` with a fresh sample of the current kernel (``new_state_update_tau`` in the official code, reference B.3):
-    in the joint action, in the next observation, and in the observation of the following transition unless the
-    sampled one ended an episode or is the newest.
+    """Replay buffer of S2PG-SAC/TD3: each transition stores ``z`` (in the observation), ``z'`` (in the joint
+    action and the next observation) and ``a_prev``; no sequences. :meth:`refresh` overwrites the last
+    sampled transitions'
+    ``z'`` with a fresh sample of the current kernel (``new_state_update_tau`` in the official code,
+    reference B.3): in the joint action, in the next observation, and in the observation of the following
+    transition unless the sampled one ended an episode or is the newest.
 
     :param z_dim: internal-state size (the last ``z_dim`` entries of each joint action)
     :param kwargs: ``DictReplayBuffer`` arguments (``optimize_memory_usage`` must be False)
@@ -202,7 +223,9 @@ class StatefulReplayBuffer(DictReplayBuffer):
         self.last_batch_inds: np.ndarray | None = None
         self.last_env_inds: np.ndarray | None = None
 
-    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> DictReplayBufferSamples:  # type: ignore[override]
+    def _get_samples(
+        self, batch_inds: np.ndarray, env: VecNormalize | None = None
+    ) -> DictReplayBufferSamples:  # type: ignore[override]
         env_inds = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
         self.last_batch_inds, self.last_env_inds = batch_inds, env_inds
         obs = {key: self.to_torch(v[batch_inds, env_inds]) for key, v in self.observations.items()}
@@ -238,12 +261,14 @@ def check_refresh_tau(value: float) -> None:
 
 
 def reject_vec_normalize_obs(env: VecEnv | None) -> None:
-    """Off-policy S2PG stores augmented observations; SB3's VecNormalize-aware storage would store the env's."""
+    """Off-policy S2PG stores augmented observations; SB3's VecNormalize-aware storage would store the
+    env's."""
     if env is None:
         return
     normalize = unwrap_vec_wrapper(env, VecNormalize)
     if normalize is not None:
         raise ValueError(
-            "S2PG-SAC/TD3 do not support VecNormalize (normalize: false in the zoo); normalise observations in the "
+            "S2PG-SAC/TD3 do not support VecNormalize (normalize: false in the zoo); "
+            "normalise observations in the "
             "env instead"
         )

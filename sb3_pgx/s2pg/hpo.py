@@ -1,5 +1,6 @@
 """Optuna samplers and converters of the S2PG keys (``s2pg_ppo``, ``s2pg_sac``, ``s2pg_td3``) for rl-zoo3's
-``-optimize``: ``sample_*`` suggests values and returns ``convert_*(trial.params)``, the constructor kwargs."""
+``-optimize``: ``sample_*`` suggests values and returns ``convert_*(trial.params)``, the constructor
+kwargs."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ def convert_s2pg_ppo_params(params: dict[str, Any]) -> dict[str, Any]:
     out["gae_lambda"] = 1.0 - out.pop("one_minus_gae_lambda")
     out["n_steps"] = 2 ** out.pop("n_steps_pow")
     out["batch_size"] = min(2 ** out.pop("batch_size_pow"), out["n_steps"])
-    out["policy_kwargs"] = dict(z_log_std_init=math.log(out.pop("z_std")), n_features=out.pop("n_features"))
+    out["policy_kwargs"] = {"z_log_std_init": math.log(out.pop("z_std")), "n_features": out.pop("n_features")}
     return out
 
 
-def sample_s2pg_ppo_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+def sample_s2pg_ppo_params(
+    trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
+) -> dict[str, Any]:
     trial.suggest_float("one_minus_gamma", 1e-3, 0.05, log=True)
     trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.1, log=True)
     trial.suggest_int("n_steps_pow", 6, 11)
@@ -57,7 +60,9 @@ def convert_s2pg_sac_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sample_s2pg_sac_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+def sample_s2pg_sac_params(
+    trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
+) -> dict[str, Any]:
     _sample_off_policy(trial)
     trial.suggest_float("alpha_init", 0.01, 1.0, log=True)
     trial.suggest_float("alpha_z_init", 1e-4, 0.1, log=True)
@@ -68,7 +73,9 @@ def convert_s2pg_td3_params(params: dict[str, Any]) -> dict[str, Any]:
     return _common(dict(params))
 
 
-def sample_s2pg_td3_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+def sample_s2pg_td3_params(
+    trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
+) -> dict[str, Any]:
     _sample_off_policy(trial)
     trial.suggest_float("action_noise_std", 0.05, 0.5, log=True)
     trial.suggest_float("z_noise_std", 0.005, 0.3, log=True)

@@ -1,6 +1,7 @@
 """The stochastic internal-state kernel ``q(z' | o, z, a_prev)`` and the closed-form log-densities S2PG uses.
 
-Reference notes B.2: the mean of ``z'`` is a GRU cell, ``h' = GRU([ReLU(W_o o), ReLU(W_a a_prev)], z)``, mixed as
+Reference notes B.2: the mean of ``z'`` is a GRU cell, ``h' = GRU([ReLU(W_o o), ReLU(W_a a_prev)], z)``,
+mixed as
 ``(1 - r) z + r h'`` (``r = 1`` in every official experiment). The noise is Gaussian: unbounded with a learned
 state-independent log-std for S2PG-PPO, tanh-squashed with a state-dependent log-std for S2PG-SAC, clipped
 exploration noise for S2PG-TD3. ``z`` enters as a fixed input: gradients never flow back through time.
@@ -29,7 +30,8 @@ def gaussian_entropy(log_std: th.Tensor) -> th.Tensor:
 
 def squashed_gaussian_rsample(mean: th.Tensor, log_std: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
     """Reparameterised ``y = tanh(mean + std * eps)`` and ``log p(y)`` with the tanh correction
-    ``log p(y) = log N(u) - sum log(1 - tanh(u)^2)``, the latter computed stably as ``2 (log 2 - u - softplus(-2u))``."""
+    ``log p(y) = log N(u) - sum log(1 - tanh(u)^2)``, the latter computed stably as ``2 (log 2 - u -
+    softplus(-2u))``."""
     u = mean + log_std.exp() * th.randn_like(mean)
     log_prob = gaussian_log_prob(u, mean, log_std)
     log_prob = log_prob - (2.0 * (math.log(2.0) - u - nn.functional.softplus(-2.0 * u))).sum(-1)
@@ -43,10 +45,13 @@ class StatefulKernel(nn.Module):
     :param prev_action_dim: size of the encoded previous action
     :param z_dim: internal-state size
     :param n_features: width of the two input embeddings
-    :param rate: ``r``, the rate at which the state changes (``rate_change_hidden_state`` in the official code)
+    :param rate: ``r``, the rate at which the state changes (``rate_change_hidden_state`` in the official
+    code)
     """
 
-    def __init__(self, obs_dim: int, prev_action_dim: int, z_dim: int, n_features: int, rate: float = 1.0) -> None:
+    def __init__(
+        self, obs_dim: int, prev_action_dim: int, z_dim: int, n_features: int, rate: float = 1.0
+    ) -> None:
         super().__init__()
         self.obs_embed = nn.Sequential(nn.Linear(obs_dim, n_features), nn.ReLU())
         self.action_embed = nn.Sequential(nn.Linear(prev_action_dim, n_features), nn.ReLU())

@@ -1,4 +1,5 @@
-"""The part of S2PG-SAC and S2PG-TD3 they share: replay buffer with z and z', guarded critic step, refresh of z'."""
+"""The part of S2PG-SAC and S2PG-TD3 they share: replay buffer with z and z', guarded critic step, refresh of
+z'."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from torch.nn import functional as F
 
 from sb3_pgx.common.base import record_mean
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
-from sb3_pgx.s2pg.common import StatefulAlgorithmMixin, StatefulReplayBuffer, check_refresh_tau, reject_vec_normalize_obs
+from sb3_pgx.s2pg.common import (
+    StatefulAlgorithmMixin,
+    StatefulReplayBuffer,
+    check_refresh_tau,
+    reject_vec_normalize_obs,
+)
 
 
 class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
@@ -27,7 +33,10 @@ class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
         if replay_buffer_class not in (None, StatefulReplayBuffer) and not (
             isinstance(replay_buffer_class, type) and issubclass(replay_buffer_class, StatefulReplayBuffer)
         ):
-            raise ValueError(f"replay_buffer_class must be None or a StatefulReplayBuffer subclass, got {replay_buffer_class!r}")
+            raise ValueError(
+                "replay_buffer_class must be None or a StatefulReplayBuffer subclass, "
+                f"got {replay_buffer_class!r}"
+            )
         check_refresh_tau(z_refresh_tau)
         self.z_refresh_tau = float(z_refresh_tau)
 
@@ -50,7 +59,13 @@ class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
         return result.loss_before
 
     def _log_off_policy(
-        self, actor_log: StepLog, critic_log: StepLog, z: th.Tensor, z_entropy: float, z_noise: float, extra: dict[str, Any]
+        self,
+        actor_log: StepLog,
+        critic_log: StepLog,
+        z: th.Tensor,
+        z_entropy: float,
+        z_noise: float,
+        extra: dict[str, Any],
     ) -> None:
         logger = self.logger  # type: ignore[attr-defined]
         logger.record("train/n_updates", self._n_updates, exclude="tensorboard")  # type: ignore[attr-defined]

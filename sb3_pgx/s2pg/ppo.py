@@ -1,10 +1,10 @@
-"""S2PG-PPO: PPO on the augmented problem (observation ``[o, z, a_prev]``, action ``[a, z']``), joint ratio."""
+"""S2PG-PPO: PPO on the augmented problem (observation ``[o, z, a_prev]``, action ``[a, z']``), joint
+ratio."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import PPO
@@ -24,16 +24,19 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     """Stochastic Stateful Policy Gradient with PPO (Al-Hafez et al., ICLR 2024, "Time-Efficient Reinforcement
     Learning with Stochastic Stateful Policies"; official ``PPO_RS``).
 
-    The policy is ``pi(a, z' | o, z, a_prev) = pi^a(a | o, z, a_prev) q(z' | o, z, a_prev)`` with a GRU-cell mean for
-    ``z'`` and learned Gaussian noise; ``z`` and ``a_prev`` are zero at every episode start and no gradient flows
-    through time. Training is PPO on the augmented MDP; the ratio is the joint one:
-    ``r = exp(log pi^a + log q - log pi^a_old - log q_old)`` (the stateful policy gradient, paper Sec. 2 / Eq. 2,
-    reference B.1 and B.4). ``V(o, z, a_prev)`` is fitted on GAE targets with ``v_next = V(o', z', a)``.
+    The policy is ``pi(a, z' | o, z, a_prev) = pi^a(a | o, z, a_prev) q(z' | o, z, a_prev)`` with a GRU-cell
+    mean for
+    ``z'`` and learned Gaussian noise; ``z`` and ``a_prev`` are zero at every episode start and no gradient
+    flows through time. Training is PPO on the augmented MDP; the ratio is the joint one:
+    ``r = exp(log pi^a + log q - log pi^a_old - log q_old)`` (the stateful policy gradient, paper Sec. 2 /
+    Eq. 2, reference B.1 and B.4). ``V(o, z, a_prev)`` is fitted on GAE targets with ``v_next = V(o', z',
+    a)``.
 
     Differences from SB3's PPO that follow the official code: advantages normalised over the whole rollout
     (``advantage_normalization="batch"``; ``"minibatch"`` is SB3's), no gradient clipping by default
-    (``max_grad_norm=None``), entropy coefficient 0. Observation normalisation (VecNormalize on the env you pass)
-    applies to ``o`` only. A non-finite loss or gradient skips the step (weights untouched) and is counted in
+    (``max_grad_norm=None``), entropy coefficient 0. Observation normalisation (VecNormalize on the env you
+    pass) applies to ``o`` only. A non-finite loss or gradient skips the step (weights untouched) and is
+    counted in
     ``train/nonfinite_steps``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGActorCriticPolicy` subclass
@@ -59,7 +62,8 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     :param verbose: verbosity
     :param seed: seed
     :param device: torch device
-    :param privileged_critic: not supported by S2PG-PPO (the official PPO value is not privileged); must be False
+    :param privileged_critic: not supported by S2PG-PPO (the official PPO value is not privileged); must be
+    False
     :param rollout_buffer_class: rollout buffer class (default: SB3's ``DictRolloutBuffer``)
     :param rollout_buffer_kwargs: its keyword arguments
     :param _init_setup_model: build the networks
@@ -101,7 +105,9 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         _init_setup_model: bool = True,
     ) -> None:
         if privileged_critic:
-            raise ValueError("privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3")
+            raise ValueError(
+                "privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3"
+            )
         check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         env = self._init_stateful(env, z_dim, False, verbose)
@@ -144,10 +150,14 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         clip_range = self.clip_range(self._current_progress_remaining)  # type: ignore[operator]
-        clip_range_vf = None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)  # type: ignore[operator]
+        clip_range_vf = (
+            None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
+        )  # type: ignore[operator]
         buffer = self.rollout_buffer
         if self.normalize_advantage and self.advantage_normalization == "batch":
-            buffer.advantages = (buffer.advantages - buffer.advantages.mean()) / (buffer.advantages.std() + 1e-8)
+            buffer.advantages = (buffer.advantages - buffer.advantages.mean()) / (
+                buffer.advantages.std() + 1e-8
+            )
         per_minibatch = self.normalize_advantage and self.advantage_normalization == "minibatch"
         params = list(self.policy.parameters())
         log = StepLog()
@@ -165,9 +175,13 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
                     values = values.flatten()
                     log_ratio = log_prob - data.old_log_prob
                     ratio = th.exp(log_ratio)  # joint ratio of (a, z')
-                    policy_loss = -th.min(advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()
+                    policy_loss = -th.min(
+                        advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
+                    ).mean()
                     if clip_range_vf is not None:
-                        values = data.old_values + th.clamp(values - data.old_values, -clip_range_vf, clip_range_vf)
+                        values = data.old_values + th.clamp(
+                            values - data.old_values, -clip_range_vf, clip_range_vf
+                        )
                     value_loss = F.mse_loss(data.returns, values)
                     stats.update(
                         pg=policy_loss.detach(),
@@ -200,7 +214,10 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         self.logger.record("train/nonfinite_steps", log.nonfinite)
         self.logger.record("train/clip_range", clip_range)
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self.logger.record("train/std", float(self.policy.log_std.detach().exp().mean()) if self.policy.log_std.numel() else 0.0)
+        self.logger.record(
+            "train/std",
+            float(self.policy.log_std.detach().exp().mean()) if self.policy.log_std.numel() else 0.0,
+        )
         z = th.as_tensor(buffer.observations["z"]).reshape(-1, self.z_dim)
         z_log_std = self.policy.z_log_std.detach()
         self._record_state_stats(z, gaussian_entropy(z_log_std), z_log_std.exp().mean())

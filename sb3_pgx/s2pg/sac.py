@@ -1,10 +1,10 @@
-"""S2PG-SAC: SAC with a stochastic stateful policy, a critic ``Q(s, z, a, z', a_prev)`` and two temperatures."""
+"""S2PG-SAC: SAC with a stochastic stateful policy, a critic ``Q(s, z, a, z', a_prev)`` and two
+temperatures."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
 import torch as th
 from stable_baselines3 import SAC
 from stable_baselines3.common.noise import ActionNoise
@@ -39,16 +39,19 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     reparameterisation from ``(o, z, a_prev)``; ``z`` is a fixed input (no BPTT). Losses (reference B.4):
 
     - actor: ``E[alpha log pi^a(a|.) + alpha_z log q(z'|.) - min_k Q_k(s, z, a, z', a_prev)]``;
-    - temperatures: ``-log alpha (log pi^a + H_a)`` with ``H_a = -dim(a)`` and ``-log alpha_z (log q + H_z)`` with
+    - temperatures: ``-log alpha (log pi^a + H_a)`` with ``H_a = -dim(a)`` and ``-log alpha_z (log q + H_z)``
+    with
       ``H_z = -dim(z)``, each with its own Adam;
     - critic: ``y = r + gamma (1 - d) [min_k Q'_k(s', z', a'', z'', a) - alpha log pi^a(a''|.)]``; the ``z'``
-      entropy term is excluded from the target (``add_z_entropy_to_target=False``, as in every official launcher);
+      entropy term is excluded from the target (``add_z_entropy_to_target=False``, as in every official
+      launcher);
     - afterwards the sampled transitions' stored ``z'`` are replaced by the actor-loss sample
       (``z_refresh_tau=1``; reference B.3).
 
-    The critic may see the env's privileged state (``privileged_critic=True``; the policy never does). Official
-    hyperparameters (privileged tasks): z_dim 32, batch 256, tau 0.001, actor lr 1e-4, alpha_z init 0.01.
-    A non-finite loss or gradient skips that step (weights untouched), counted in ``train/nonfinite_steps``.
+    The critic may see the env's privileged state (``privileged_critic=True``; the policy never does).
+    Official hyperparameters (privileged tasks): z_dim 32, batch 256, tau 0.001, actor lr 1e-4, alpha_z init
+    0.01. A non-finite loss or gradient skips that step (weights untouched), counted in
+    ``train/nonfinite_steps``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGSACPolicy` subclass
     :param env: the env (1-D ``Box`` observations and actions) or its id
@@ -68,7 +71,8 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     :param target_entropy: target entropy of ``a`` (``"auto"``: ``-dim(a)``)
     :param z_ent_coef: ``alpha_z`` of ``z'``: float, ``"auto"`` or ``"auto_<init>"`` (official init 0.01)
     :param z_target_entropy: target entropy of ``z'`` (``"auto"``: ``-dim(z)``)
-    :param add_z_entropy_to_target: subtract ``alpha_z log q(z''|.)`` in the critic target too (official: False)
+    :param add_z_entropy_to_target: subtract ``alpha_z log q(z''|.)`` in the critic target too (official:
+    False)
     :param z_refresh_tau: replay refresh of ``z'`` (1: replace, 0: off)
     :param privileged_critic: feed the env's privileged state to the critic
     :param target_update_interval: Polyak update every this many gradient steps
@@ -157,7 +161,9 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
             self.z_target_entropy = -float(self.z_dim)
         super()._setup_model()
         self.target_entropy = float(self.target_entropy)
-        self.log_z_ent_coef, self._z_ent_coef_learned = _temperature(self.z_ent_coef, "z_ent_coef", self.device)
+        self.log_z_ent_coef, self._z_ent_coef_learned = _temperature(
+            self.z_ent_coef, "z_ent_coef", self.device
+        )
         self.z_ent_coef_optimizer = None
         if self._z_ent_coef_learned and self.ent_coef_optimizer is not None:
             # one Adam over both temperatures: Adam is elementwise, so this equals the official two optimizers
@@ -173,7 +179,9 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         return state_dicts, variables
 
     def _temperature_step(self, log_prob_a: th.Tensor, log_prob_z: th.Tensor) -> None:
-        """``-log alpha (log pi^a + H_a) - log alpha_z (log q + H_z)`` over the learned temperatures (one step)."""
+        """``-log alpha (log pi^a + H_a) - log alpha_z (log q + H_z)`` over the learned temperatures.
+
+        Called only after an accepted actor step, whose finite loss implies finite log-probabilities."""
         terms = []
         if self.ent_coef_optimizer is not None:
             terms.append((self.log_ent_coef, log_prob_a, self.target_entropy))
@@ -182,11 +190,10 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         optimizer = self.ent_coef_optimizer or self.z_ent_coef_optimizer
         if optimizer is None:
             return
-
-        def loss_fn() -> th.Tensor:
-            return sum(-(log_coef * (log_prob + target).detach()).mean() for log_coef, log_prob, target in terms)  # type: ignore[return-value]
-
-        guarded_optimizer_step(optimizer, [t[0] for t in terms], loss_fn)
+        loss = sum(-(log_coef * (log_prob + target).detach()).mean() for log_coef, log_prob, target in terms)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[union-attr]
+        optimizer.step()
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
         self.policy.set_training_mode(True)
@@ -194,29 +201,40 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         optimizers += [o for o in (self.ent_coef_optimizer, self.z_ent_coef_optimizer) if o is not None]
         self._update_learning_rate(optimizers)
         actor_log, critic_log = StepLog(), StepLog()
-        alphas, alphas_z, z_entropies, z_noises, logp_as = [], [], [], [], []
+        stats: list[th.Tensor] = []  # per step: alpha, alpha_z, entropy of a, entropy of z', sigma_z
         z_batches = []
         for gradient_step in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size)
-            log_alpha = self.log_ent_coef if self.ent_coef_optimizer is not None else th.log(self.ent_coef_tensor)
+            log_alpha = (
+                self.log_ent_coef if self.ent_coef_optimizer is not None else th.log(self.ent_coef_tensor)
+            )
             alpha, alpha_z = log_alpha.detach().exp(), self.log_z_ent_coef.detach().exp()
             # actor (reference B.4): E[alpha log pi^a + alpha_z log q - min_k Q_k(s, z, a, z', a_prev)]
             sample: dict[str, th.Tensor] = {}
 
             def actor_loss_fn(data=data, alpha=alpha, alpha_z=alpha_z, sample=sample) -> th.Tensor:
                 joint, log_prob_a, log_prob_z, sigma_z = self.actor.action_log_prob(data.observations)
-                sample.update(joint=joint.detach(), logp_a=log_prob_a.detach(), logp_z=log_prob_z.detach(), sigma_z=sigma_z.detach())
+                sample.update(
+                    joint=joint.detach(),
+                    logp_a=log_prob_a.detach(),
+                    logp_z=log_prob_z.detach(),
+                    sigma_z=sigma_z.detach(),
+                )
                 q_pi = th.min(th.cat(self.critic(data.observations, joint), dim=1), dim=1).values
                 return (alpha * log_prob_a + alpha_z * log_prob_z - q_pi).mean()
 
-            actor_log.add(guarded_optimizer_step(self.actor.optimizer, list(self.actor.parameters()), actor_loss_fn))
+            actor_log.add(
+                guarded_optimizer_step(self.actor.optimizer, list(self.actor.parameters()), actor_loss_fn)
+            )
             if "joint" not in sample:  # non-finite loss: nothing sampled usable
                 continue
             # the two temperatures, each against its own target entropy
             self._temperature_step(sample["logp_a"], sample["logp_z"])
             with th.no_grad():
                 next_joint, next_logp_a, next_logp_z, _ = self.actor.action_log_prob(data.next_observations)
-                next_q = th.min(th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True).values
+                next_q = th.min(
+                    th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True
+                ).values
                 next_q = next_q - alpha * next_logp_a.reshape(-1, 1)
                 if self.add_z_entropy_to_target:
                     next_q = next_q - alpha_z * next_logp_z.reshape(-1, 1)
@@ -227,13 +245,20 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
                 polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
             # replay refresh of z' with the current kernel's sample (reference B.3)
             self.replay_buffer.refresh(sample["joint"][:, -self.z_dim :], self.z_refresh_tau)
-            alphas.append(float(alpha))
-            alphas_z.append(float(alpha_z))
-            logp_as.append(float(sample["logp_a"].mean()))
-            z_entropies.append(-float(sample["logp_z"].mean()))
-            z_noises.append(float(sample["sigma_z"].mean()))
+            stats.append(
+                th.stack(
+                    [
+                        alpha.squeeze(),
+                        alpha_z.squeeze(),
+                        -sample["logp_a"].mean(),
+                        -sample["logp_z"].mean(),
+                        sample["sigma_z"].mean(),
+                    ]
+                )
+            )
             z_batches.append(data.observations["z"])
         self._n_updates += gradient_steps
         z = th.cat(z_batches) if z_batches else th.zeros(1, self.z_dim)
-        extra = {"train/ent_coef": alphas, "train/z_ent_coef": alphas_z, "train/entropy_a": [-x for x in logp_as]}
-        self._log_off_policy(actor_log, critic_log, z, float(np.mean(z_entropies or [0.0])), float(np.mean(z_noises or [0.0])), extra)
+        means = th.stack(stats).mean(0).tolist() if stats else [float("nan")] * 5  # one sync per train()
+        extra = {"train/ent_coef": [means[0]], "train/z_ent_coef": [means[1]], "train/entropy_a": [means[2]]}
+        self._log_off_policy(actor_log, critic_log, z, means[3], means[4], extra)

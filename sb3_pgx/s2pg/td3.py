@@ -29,9 +29,11 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     - actor (every ``policy_delay`` steps): ``-Q_1(s, z, mu^a, mu^z, a_prev)``;
     - target: ``a'' = clip(mu^a' + clip(N(0, 0.2^2), +-0.5))``, ``z'' = clip(mu^z' + clip(N(0, (0.5 std_z)^2),
       +-1.25 std_z), -1, 1)``; ``y = r + gamma (1 - d) min_k Q'_k(s', z', a'', z'', a)``;
-    - after each step the sampled transitions' stored ``z'`` are replaced by the current ``mu^z`` (reference B.3).
+    - after each step the sampled transitions' stored ``z'`` are replaced by the current ``mu^z`` (reference
+    B.3).
 
-    Exploration noise: pass ``action_noise_std`` and ``z_noise_std`` (a joint ``NormalActionNoise`` is built); an
+    Exploration noise: pass ``action_noise_std`` and ``z_noise_std`` (a joint ``NormalActionNoise`` is
+    built); an
     ``action_noise`` of the joint size overrides it. A non-finite loss or gradient skips that step (weights
     untouched), counted in ``train/nonfinite_steps``.
 
@@ -111,10 +113,14 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
         self._init_off_policy(replay_buffer_class, z_refresh_tau)
         self.action_noise_std, self.z_noise_std = float(action_noise_std), float(z_noise_std)
         self.z_target_noise = 0.5 * self.z_noise_std if z_target_noise is None else float(z_target_noise)
-        self.z_target_noise_clip = 1.25 * self.z_noise_std if z_target_noise_clip is None else float(z_target_noise_clip)
+        self.z_target_noise_clip = (
+            1.25 * self.z_noise_std if z_target_noise_clip is None else float(z_target_noise_clip)
+        )
         if action_noise is None and env is not None:
             layout = self.action_layout
-            sigma = np.r_[np.full(layout.action_dim, self.action_noise_std), np.full(self.z_dim, self.z_noise_std)]
+            sigma = np.r_[
+                np.full(layout.action_dim, self.action_noise_std), np.full(self.z_dim, self.z_noise_std)
+            ]
             action_noise = NormalActionNoise(np.zeros_like(sigma), sigma)
         super().__init__(
             self._resolve_policy(policy),  # type: ignore[arg-type]
@@ -147,8 +153,18 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     def _target_noise(self, like: th.Tensor) -> th.Tensor:
         """Per-dimension clipped target smoothing noise: ``a`` (0.2, 0.5), ``z'`` (0.5 std_z, 1.25 std_z)."""
         a_dim = like.shape[1] - self.z_dim
-        std = th.cat([like.new_full((a_dim,), self.target_policy_noise), like.new_full((self.z_dim,), self.z_target_noise)])
-        clip = th.cat([like.new_full((a_dim,), self.target_noise_clip), like.new_full((self.z_dim,), self.z_target_noise_clip)])
+        std = th.cat(
+            [
+                like.new_full((a_dim,), self.target_policy_noise),
+                like.new_full((self.z_dim,), self.z_target_noise),
+            ]
+        )
+        clip = th.cat(
+            [
+                like.new_full((a_dim,), self.target_noise_clip),
+                like.new_full((self.z_dim,), self.z_target_noise_clip),
+            ]
+        )
         noise = th.randn_like(like) * std
         return th.maximum(th.minimum(noise, clip), -clip)
 
@@ -161,8 +177,12 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
             self._n_updates += 1
             data = self.replay_buffer.sample(batch_size)
             with th.no_grad():
-                next_joint = (self.actor_target(data.next_observations) + self._target_noise(data.actions)).clamp(-1, 1)
-                next_q = th.min(th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True).values
+                next_joint = (
+                    self.actor_target(data.next_observations) + self._target_noise(data.actions)
+                ).clamp(-1, 1)
+                next_q = th.min(
+                    th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True
+                ).values
                 target_q = data.rewards + (1 - data.dones) * self.gamma * next_q
             self._critic_step(data, target_q, critic_log)
             if self._n_updates % self.policy_delay == 0:
@@ -171,7 +191,9 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
                     guarded_optimizer_step(
                         self.actor.optimizer,
                         list(self.actor.parameters()),
-                        lambda data=data: -self.critic.q1_forward(data.observations, self.actor(data.observations)).mean(),
+                        lambda data=data: (
+                            -self.critic.q1_forward(data.observations, self.actor(data.observations)).mean()
+                        ),
                     )
                 )
                 polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
@@ -179,9 +201,13 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
                 polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
                 polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
             with th.no_grad():  # replay refresh of z' with the current deterministic kernel (reference B.3)
-                self.replay_buffer.refresh(self.actor(data.observations)[:, -self.z_dim :], self.z_refresh_tau)
+                self.replay_buffer.refresh(
+                    self.actor(data.observations)[:, -self.z_dim :], self.z_refresh_tau
+                )
             z_batches.append(data.observations["z"])
         z = th.cat(z_batches) if z_batches else th.zeros(1, self.z_dim)
         # entropy of the exploration kernel N(mu^z, std_z^2) (before clipping)
-        z_entropy = float(gaussian_entropy(th.full((self.z_dim,), float(np.log(max(self.z_noise_std, 1e-12))))))
+        z_entropy = float(
+            gaussian_entropy(th.full((self.z_dim,), float(np.log(max(self.z_noise_std, 1e-12)))))
+        )
         self._log_off_policy(actor_log, critic_log, z, z_entropy, self.z_noise_std, {})

@@ -1,11 +1,12 @@
 """The augmented problem of a stochastic stateful policy, as a ``VecEnvWrapper``.
 
-S2PG treats ``(o, z, a_prev)`` as the observation and ``(a, z')`` as the action of an ordinary MDP (reference notes
-B.1/B.8). :class:`S2PGVecEnv` keeps the internal state ``z`` and the previous action ``a_prev`` of every sub-env,
-splits each joint action, sends ``a`` to the env, feeds ``z'`` and ``a`` back as the next step's inputs, zeros both
-at every episode start (also at auto-resets) and augments ``infos[i]["terminal_observation"]`` the same way, so
-that timeout bootstrapping sees the right ``(z', a)``. Every S2PG algorithm trains on this wrapper; users never see
-it (``model.get_env()`` returns the env they passed).
+S2PG treats ``(o, z, a_prev)`` as the observation and ``(a, z')`` as the action of an ordinary MDP (reference
+notes B.1/B.8). :class:`S2PGVecEnv` keeps the internal state ``z`` and the previous action ``a_prev`` of
+every sub-env, splits each joint action, sends ``a`` to the env, feeds ``z'`` and ``a`` back as the next
+step's inputs, zeros both at every episode start (also at auto-resets) and augments
+``infos[i]["terminal_observation"]`` the same way, so that timeout bootstrapping sees the right ``(z', a)``.
+Every S2PG algorithm trains on this wrapper; users never see it (``model.get_env()`` returns the env they
+passed).
 """
 
 from __future__ import annotations
@@ -48,15 +49,21 @@ class ActionLayout:
             self._scale = None
         else:
             if len(action_space.shape) != 1:
-                raise ValueError(f"unsupported action_space {action_space!r}: allowed are 1-D Box and Discrete")
+                raise ValueError(
+                    f"unsupported action_space {action_space!r}: allowed are 1-D Box and Discrete"
+                )
             self.n_discrete = None
             self.action_dim = self.prev_dim = int(action_space.shape[0])
             low, high = action_space.low.astype(np.float32), action_space.high.astype(np.float32)
             bounded = bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high)))
             # a_prev is fed to the networks in [-1, 1] when the env bounds are finite
             self._scale = (low, high) if bounded else None
-            self.prev_space = spaces.Box(-1.0 if bounded else -np.inf, 1.0 if bounded else np.inf, (self.prev_dim,), np.float32)
-        self.joint_space = spaces.Box(np.concatenate([low, z_low]), np.concatenate([high, z_high]), dtype=np.float32)
+            self.prev_space = spaces.Box(
+                -1.0 if bounded else -np.inf, 1.0 if bounded else np.inf, (self.prev_dim,), np.float32
+            )
+        self.joint_space = spaces.Box(
+            np.concatenate([low, z_low]), np.concatenate([high, z_high]), dtype=np.float32
+        )
 
     def split(self, joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(env actions, z')`` from a batch of joint actions."""
@@ -67,7 +74,8 @@ class ActionLayout:
         return actions.copy(), z_next
 
     def encode(self, actions: np.ndarray) -> np.ndarray:
-        """The network input ``a_prev`` for a batch of env actions (one-hot for Discrete, [-1, 1] for bounded Box)."""
+        """The network input ``a_prev`` for a batch of env actions (one-hot for Discrete, [-1, 1] for bounded
+        Box)."""
         if self.n_discrete is not None:
             return np.eye(self.n_discrete, dtype=np.float32)[np.asarray(actions, dtype=np.int64).reshape(-1)]
         actions = np.asarray(actions, dtype=np.float32).reshape(-1, self.action_dim)
@@ -92,7 +100,8 @@ def privileged_space_of(venv: VecEnv) -> spaces.Box:
     if not isinstance(space, spaces.Box):
         raise ValueError(
             "privileged_critic=True needs an env that provides a privileged state (an attribute "
-            f"{PRIVILEGED_SPACE_ATTR!r} and info[{PRIVILEGED_INFO_KEY!r}], e.g. the sb3_pgx '*Privileged-v5' envs); "
+            f"{PRIVILEGED_SPACE_ATTR!r} and info[{PRIVILEGED_INFO_KEY!r}], "
+            "e.g. the sb3_pgx '*Privileged-v5' envs); "
             "this env provides none: use privileged_critic=False"
         )
     return space
@@ -121,7 +130,9 @@ class S2PGVecEnv(VecEnvWrapper):
         }
         if privileged:
             obs_spaces["privileged"] = privileged_space_of(venv)
-        super().__init__(venv, observation_space=spaces.Dict(obs_spaces), action_space=self.layout.joint_space)
+        super().__init__(
+            venv, observation_space=spaces.Dict(obs_spaces), action_space=self.layout.joint_space
+        )
         n = self.num_envs
         self.z = np.zeros((n, z_dim), np.float32)
         self.prev_action = np.zeros((n, self.layout.prev_dim), np.float32)
@@ -129,7 +140,9 @@ class S2PGVecEnv(VecEnvWrapper):
 
     def _privileged(self, info: dict[str, Any]) -> np.ndarray:
         if PRIVILEGED_INFO_KEY not in info:
-            raise ValueError(f"privileged_critic=True but the env's info has no {PRIVILEGED_INFO_KEY!r} entry")
+            raise ValueError(
+                f"privileged_critic=True but the env's info has no {PRIVILEGED_INFO_KEY!r} entry"
+            )
         return np.asarray(info[PRIVILEGED_INFO_KEY], dtype=np.float32)
 
     def _augment(self, obs: np.ndarray, infos: list[dict[str, Any]] | None) -> dict[str, np.ndarray]:

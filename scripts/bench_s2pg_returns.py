@@ -33,7 +33,8 @@ SMALL_OFF = {"n_features": 32, "net_arch": {"pi": [64], "qf": [64, 64]}}
 
 def make_model(name: str, env_id: str, seed: int, suite: str):
     memory = suite == "memory"
-    n_envs = 8 if memory else 1
+    off_policy = name in ("S2PG-SAC", "SAC", "S2PG-TD3", "TD3")
+    n_envs = 8 if memory and not off_policy else 1  # off-policy: one gradient step per env step
     window = name == "PPO-window4"
     env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
     if window:

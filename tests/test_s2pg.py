@@ -156,7 +156,17 @@ def test_discrete_actions():
     model = S2PGPPO("MlpPolicy", env, **MEMORY_PPO, seed=0).learn(512)
     actions, _ = model.predict(np.zeros((4, 2), np.float32))
     assert actions.dtype == np.int64 and set(actions.tolist()) <= {0, 1}
-    assert success_rate(model, "S2PGMemoryDiscrete-v0", n=8) >= 0.0
+    assert model.logger.name_to_value["train/nonfinite_steps"] == 0
+    # the stored joint action is [index, z'] and its log-probability is categorical + Gaussian
+    buffer = model.rollout_buffer
+    obs = {k: th.as_tensor(v[:4].reshape(4 * 4, -1)) for k, v in buffer.observations.items()}
+    joint = th.as_tensor(buffer.actions[:4].reshape(16, -1))
+    assert set(joint[:, 0].tolist()) <= {0.0, 1.0} and joint.shape[1] == 1 + 8
+    with th.no_grad():
+        dist = model.policy.get_distribution(obs)
+        logits, expected = dist.a_param, th.distributions.Categorical(logits=dist.a_param)
+        expected = expected.log_prob(joint[:, 0].long()) + dist.z_log_prob(joint[:, 1:])
+        assert th.allclose(dist.log_prob(joint), expected) and logits.shape == (16, 2)
 
 
 # ------------------------------------------------------------------ save / load

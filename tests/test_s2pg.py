@@ -157,10 +157,11 @@ def test_discrete_actions():
     actions, _ = model.predict(np.zeros((4, 2), np.float32))
     assert actions.dtype == np.int64 and set(actions.tolist()) <= {0, 1}
     assert model.logger.name_to_value["train/nonfinite_steps"] == 0
-    # the stored joint action is [index, z'] and its log-probability is categorical + Gaussian
+    # the stored joint action is [index, z'] (the buffer is flattened after training);
+    # its log-probability is categorical + Gaussian
     buffer = model.rollout_buffer
-    obs = {k: th.as_tensor(v[:4].reshape(4 * 4, -1)) for k, v in buffer.observations.items()}
-    joint = th.as_tensor(buffer.actions[:4].reshape(16, -1))
+    obs = {k: th.as_tensor(v.reshape(-1, v.shape[-1])[:16]) for k, v in buffer.observations.items()}
+    joint = th.as_tensor(buffer.actions.reshape(-1, buffer.actions.shape[-1])[:16])
     assert set(joint[:, 0].tolist()) <= {0.0, 1.0} and joint.shape[1] == 1 + 8
     with th.no_grad():
         dist = model.policy.get_distribution(obs)
@@ -211,3 +212,23 @@ def test_zoo_train_and_enjoy(tmp_path):
     folder = tmp_path / "logs"
     assert_ok(run_zoo_train("s2pg_ppo", "S2PGMemory-v0", folder, 1024))
     assert_ok(run_zoo_enjoy("s2pg_ppo", "S2PGMemory-v0", folder, 40))
+
+
+# ------------------------------------------------------------------ Optuna
+def test_samplers_return_constructor_kwargs_and_converters_rebuild_them():
+    import optuna
+
+    from sb3_pgx import S2PGTD3
+    from sb3_pgx.s2pg import hpo
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for cls, sample, convert in (
+        (S2PGPPO, hpo.sample_s2pg_ppo_params, hpo.convert_s2pg_ppo_params),
+        (S2PGSAC, hpo.sample_s2pg_sac_params, hpo.convert_s2pg_sac_params),
+        (S2PGTD3, hpo.sample_s2pg_td3_params, hpo.convert_s2pg_td3_params),
+    ):
+        trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+        kwargs = sample(trial, 1, 1, {})
+        assert convert(trial.params) == kwargs
+        model = cls("MlpPolicy", "S2PGMemory-v0", **kwargs)
+        assert model.z_dim == kwargs["z_dim"]

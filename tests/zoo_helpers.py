@@ -18,9 +18,7 @@ def zoo_env() -> dict[str, str]:
     return env
 
 
-def run_module(
-    module: str, args: list[str], cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
+def run_module(module: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``python -m <module> <args>`` in ``cwd``; returns the completed process (stdout and stderr merged)."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
@@ -33,16 +31,12 @@ def run_module(
     )
 
 
-def run_zoo_train(
-    algo: str, env_id: str, folder: Path, n_timesteps: int, *extra: str
-) -> subprocess.CompletedProcess:
+def run_zoo_train(algo: str, env_id: str, folder: Path, n_timesteps: int, *extra: str) -> subprocess.CompletedProcess:
     args = ["--algo", algo, "--env", env_id, "-n", str(n_timesteps), "-f", str(folder), "--seed", "0"]
     return run_module("rl_zoo3.train", [*args, "--eval-freq", "-1", *extra], cwd=folder.parent)
 
 
-def run_zoo_enjoy(
-    algo: str, env_id: str, folder: Path, n_steps: int = 50, *extra: str
-) -> subprocess.CompletedProcess:
+def run_zoo_enjoy(algo: str, env_id: str, folder: Path, n_steps: int = 50, *extra: str) -> subprocess.CompletedProcess:
     args = ["--algo", algo, "--env", env_id, "-f", str(folder), "-n", str(n_steps), "--no-render"]
     return run_module("rl_zoo3.enjoy", [*args, *extra], cwd=folder.parent)
 

@@ -187,6 +187,9 @@ def test_save_load_identical_predictions_and_z_dim_checks(tmp_path):
     continued = S2PGPPO.load(tmp_path / "m", env=make_vec_env("S2PGMemory-v0", n_envs=3, seed=1))
     continued.learn(256)
     assert continued.n_envs == 3
+    continued.set_env(make_vec_env("S2PGMemory-v0", n_envs=3, seed=2))  # the user's env, wrapped again
+    assert not isinstance(continued.get_env(), S2PGVecEnv) and isinstance(continued.env, S2PGVecEnv)
+    continued.learn(256)
 
 
 # ------------------------------------------------------------------ bad input

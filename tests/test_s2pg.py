@@ -184,6 +184,9 @@ def test_save_load_identical_predictions_and_z_dim_checks(tmp_path):
     assert np.array_equal(a1, a2) and np.array_equal(s1[0], s2[0])
     with pytest.raises(ValueError, match="z_dim"):
         S2PGPPO.load(tmp_path / "m", z_dim=16)
+    other = S2PGVecEnv(make_vec_env("S2PGMemory-v0", n_envs=2), z_dim=4, z_bound=1e4)
+    with pytest.raises(ValueError, match="z_dim=4"):
+        S2PGPPO.load(tmp_path / "m", env=other)
     continued = S2PGPPO.load(tmp_path / "m", env=make_vec_env("S2PGMemory-v0", n_envs=3, seed=1))
     continued.learn(256)
     assert continued.n_envs == 3

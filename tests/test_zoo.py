@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from zoo_helpers import assert_ok, run_module, run_zoo_enjoy, run_zoo_train, zoo_env
 
 import sb3_pgx
+from tests.zoo_helpers import assert_ok, run_module, run_zoo_enjoy, run_zoo_train, zoo_env
 
 REPO = Path(sb3_pgx.__file__).resolve().parents[1]
 

@@ -3,6 +3,7 @@ parameters (the step is skipped and reported), and the Armijo and optimizer path
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +19,12 @@ def all_finite(tensors: Sequence[th.Tensor]) -> bool:
     return bool(th.stack([th.isfinite(t).all() for t in tensors]).all())
 
 
+def total_norm(tensors: Sequence[th.Tensor]) -> th.Tensor:
+    """Euclidean norm of all tensors together (one fused kernel); non-finite iff some element is (or the
+    norm overflows float32, ~1e38)."""
+    return th.linalg.vector_norm(th.stack(th._foreach_norm(list(tensors))))
+
+
 def guarded_optimizer_step(
     optimizer: th.optim.Optimizer,
     params: Sequence[th.nn.Parameter],
@@ -31,17 +38,12 @@ def guarded_optimizer_step(
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     grads = [p.grad for p in params if p.grad is not None]
-    if not all_finite(grads):
+    grad_norm = total_norm(grads).item() if grads else 0.0  # one sync: finiteness check and norm together
+    if not math.isfinite(grad_norm):
         optimizer.zero_grad(set_to_none=True)
         return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
     if max_grad_norm is not None:
-        grad_norm = th.nn.utils.clip_grad_norm_(params, max_grad_norm).item()
-    else:
-        grad_norm = (
-            th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g) for g in grads])).item()
-            if grads
-            else 0.0
-        )
+        th.nn.utils.clip_grad_norm_(params, max_grad_norm)
     optimizer.step()
     lr = optimizer.param_groups[0]["lr"]
     return LineSearchResult(True, lr, 0, loss.item(), float("nan"), grad_norm, "ok")

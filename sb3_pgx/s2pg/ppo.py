@@ -1,0 +1,223 @@
+"""S2PG-PPO: PPO on the augmented problem (observation ``[o, z, a_prev]``, action ``[a, z']``), joint
+ratio."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch as th
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, Schedule
+from torch.nn import functional as F
+
+from sb3_pgx.common.base import AtomicSaveMixin, record_mean
+from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
+from sb3_pgx.common.validation import check_choice, check_positive
+from sb3_pgx.s2pg.common import StatefulAlgorithmMixin
+from sb3_pgx.s2pg.kernel import gaussian_entropy
+from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
+
+
+class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
+    """Stochastic Stateful Policy Gradient with PPO (Al-Hafez et al., ICLR 2024, "Time-Efficient Reinforcement
+    Learning with Stochastic Stateful Policies"; official ``PPO_RS``).
+
+    The policy is ``pi(a, z' | o, z, a_prev) = pi^a(a | o, z, a_prev) q(z' | o, z, a_prev)`` with a GRU-cell
+    mean for
+    ``z'`` and learned Gaussian noise; ``z`` and ``a_prev`` are zero at every episode start and no gradient
+    flows through time. Training is PPO on the augmented MDP; the ratio is the joint one:
+    ``r = exp(log pi^a + log q - log pi^a_old - log q_old)`` (the stateful policy gradient, paper Sec. 2 /
+    Eq. 2, reference B.1 and B.4). ``V(o, z, a_prev)`` is fitted on GAE targets with ``v_next = V(o', z',
+    a)``.
+
+    Differences from SB3's PPO that follow the official code: advantages normalised over the whole rollout
+    (``advantage_normalization="batch"``; ``"minibatch"`` is SB3's), no gradient clipping by default
+    (``max_grad_norm=None``), entropy coefficient 0. Observation normalisation (VecNormalize on the env you
+    pass) applies to ``o`` only. A non-finite loss or gradient skips the step (weights untouched) and is
+    counted in
+    ``train/nonfinite_steps``.
+
+    :param policy: ``"MlpPolicy"`` or an :class:`S2PGActorCriticPolicy` subclass
+    :param env: the env (1-D ``Box`` observations, ``Box`` or ``Discrete`` actions) or its id
+    :param z_dim: internal-state dimension (>= 1; official 128). Defaults to 128.
+    :param learning_rate: learning rate (or schedule)
+    :param n_steps: steps per env per rollout
+    :param batch_size: minibatch size
+    :param n_epochs: epochs per rollout
+    :param gamma: discount
+    :param gae_lambda: GAE lambda
+    :param clip_range: PPO clip range (or schedule)
+    :param clip_range_vf: value clip range (None: no clipping)
+    :param normalize_advantage: normalise advantages
+    :param advantage_normalization: ``"batch"`` (whole rollout, official) or ``"minibatch"`` (SB3)
+    :param ent_coef: entropy coefficient (joint entropy of ``a`` and ``z'``)
+    :param vf_coef: value-loss coefficient
+    :param max_grad_norm: gradient clipping (None: none, official)
+    :param target_kl: early-stopping KL (None: none)
+    :param stats_window_size: episodes in the rollout statistics
+    :param tensorboard_log: TensorBoard folder
+    :param policy_kwargs: :class:`S2PGActorCriticPolicy` arguments
+    :param verbose: verbosity
+    :param seed: seed
+    :param device: torch device
+    :param privileged_critic: not supported by S2PG-PPO (the official PPO value is not privileged); must be
+    False
+    :param rollout_buffer_class: rollout buffer class (default: SB3's ``DictRolloutBuffer``)
+    :param rollout_buffer_kwargs: its keyword arguments
+    :param _init_setup_model: build the networks
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": S2PGActorCriticPolicy}
+    z_bound = 1e4  # effectively unbounded; SB3 needs finite Box bounds
+    default_z_dim = 128
+    env_action_spaces = (spaces.Box, spaces.Discrete)
+
+    def __init__(
+        self,
+        policy: str | type[S2PGActorCriticPolicy],
+        env: GymEnv | str | None,
+        z_dim: int | None = None,
+        learning_rate: float | Schedule = 3e-4,
+        n_steps: int = 2048,
+        batch_size: int = 64,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        clip_range: float | Schedule = 0.2,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        advantage_normalization: str = "batch",
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float | None = None,
+        target_kl: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        privileged_critic: bool = False,
+        rollout_buffer_class: type | None = None,
+        rollout_buffer_kwargs: dict[str, Any] | None = None,
+        _init_setup_model: bool = True,
+    ) -> None:
+        if privileged_critic:
+            raise ValueError(
+                "privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3"
+            )
+        check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
+        check_positive("max_grad_norm", max_grad_norm, allow_none=True)
+        env = self._init_stateful(env, z_dim, False, verbose)
+        self.advantage_normalization = advantage_normalization
+        super().__init__(
+            self._resolve_policy(policy),  # type: ignore[arg-type]
+            env,  # type: ignore[arg-type]
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=clip_range,
+            clip_range_vf=clip_range_vf,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,  # type: ignore[arg-type]
+            rollout_buffer_class=rollout_buffer_class,
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
+            target_kl=target_kl,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=False,
+        )
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        self.policy_kwargs["n_discrete"] = self.action_layout.n_discrete
+        super()._setup_model()
+
+    def train(self) -> None:
+        """PPO's clipped surrogate with the joint ratio of ``(a, z')`` (paper Eq. 2 on the augmented MDP)."""
+        self.policy.set_training_mode(True)
+        self._update_learning_rate(self.policy.optimizer)
+        clip_range = self.clip_range(self._current_progress_remaining)  # type: ignore[operator]
+        clip_range_vf = (
+            None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
+        )  # type: ignore[operator]
+        buffer = self.rollout_buffer
+        if self.normalize_advantage and self.advantage_normalization == "batch":
+            buffer.advantages = (buffer.advantages - buffer.advantages.mean()) / (
+                buffer.advantages.std() + 1e-8
+            )
+        per_minibatch = self.normalize_advantage and self.advantage_normalization == "minibatch"
+        params = list(self.policy.parameters())
+        log = StepLog()
+        pg_losses, value_losses, entropies, clip_fractions, approx_kls = [], [], [], [], []
+        continue_training = True
+        for _ in range(self.n_epochs):
+            for data in buffer.get(self.batch_size):
+                advantages = data.advantages
+                if per_minibatch and len(advantages) > 1:
+                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                stats: dict[str, th.Tensor] = {}
+
+                def loss_fn(data=data, advantages=advantages, stats=stats) -> th.Tensor:
+                    values, log_prob, entropy = self.policy.evaluate_actions(data.observations, data.actions)
+                    values = values.flatten()
+                    log_ratio = log_prob - data.old_log_prob
+                    ratio = th.exp(log_ratio)  # joint ratio of (a, z')
+                    policy_loss = -th.min(
+                        advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
+                    ).mean()
+                    if clip_range_vf is not None:
+                        values = data.old_values + th.clamp(
+                            values - data.old_values, -clip_range_vf, clip_range_vf
+                        )
+                    value_loss = F.mse_loss(data.returns, values)
+                    stats.update(
+                        pg=policy_loss.detach(),
+                        vf=value_loss.detach(),
+                        ent=entropy.mean().detach(),
+                        clip=((ratio - 1).abs() > clip_range).float().mean().detach(),
+                        kl=((ratio - 1) - log_ratio).mean().detach(),
+                    )
+                    return policy_loss - self.ent_coef * entropy.mean() + self.vf_coef * value_loss
+
+                result = guarded_optimizer_step(self.policy.optimizer, params, loss_fn, self.max_grad_norm)  # type: ignore[arg-type]
+                log.add(result)
+                if result.accepted:
+                    pg_losses.append(float(stats["pg"]))
+                    value_losses.append(float(stats["vf"]))
+                    entropies.append(float(stats["ent"]))
+                    clip_fractions.append(float(stats["clip"]))
+                    approx_kls.append(float(stats["kl"]))
+                    if self.target_kl is not None and approx_kls[-1] > 1.5 * self.target_kl:
+                        continue_training = False
+                        break
+            self._n_updates += 1
+            if not continue_training:
+                break
+        record_mean(self.logger, "train/policy_gradient_loss", pg_losses)
+        record_mean(self.logger, "train/value_loss", value_losses)
+        record_mean(self.logger, "train/entropy", entropies)
+        record_mean(self.logger, "train/clip_fraction", clip_fractions)
+        record_mean(self.logger, "train/approx_kl", approx_kls)
+        self.logger.record("train/nonfinite_steps", log.nonfinite)
+        self.logger.record("train/clip_range", clip_range)
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record(
+            "train/std",
+            float(self.policy.log_std.detach().exp().mean()) if self.policy.log_std.numel() else 0.0,
+        )
+        z = th.as_tensor(buffer.observations["z"]).reshape(-1, self.z_dim)
+        z_log_std = self.policy.z_log_std.detach()
+        self._record_state_stats(z, gaussian_entropy(z_log_std), z_log_std.exp().mean())

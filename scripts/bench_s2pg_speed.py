@@ -1,0 +1,126 @@
+"""Wall-clock cost of S2PG against backpropagation through time and against the memoryless algorithms.
+
+- on-policy: env steps per second (collection + updates) of S2PG-PPO, sb3-contrib RecurrentPPO (LSTM, BPTT
+over
+  the rollout's sequences) and memoryless PPO on a velocity-free Hopper, same n_steps / batch_size / n_epochs;
+- off-policy: seconds per gradient step of S2PG-SAC (default actor width 128, and the official 256) /
+  S2PG-TD3 (privileged Hopper) and SAC / TD3
+(velocity-free
+  Hopper), same batch size and buffer contents size.
+
+Example (the numbers in docs/s2pg.md)::
+
+    OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --ppo-steps 4096 --grad-steps 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch as th
+from sb3_contrib import RecurrentPPO
+from stable_baselines3 import PPO, SAC, TD3
+from stable_baselines3.common.env_util import make_vec_env
+
+from sb3_pgx import S2PGPPO, S2PGSAC, S2PGTD3
+
+
+def ppo_rate(name: str, steps: int, n_steps: int, batch_size: int, n_epochs: int, device: str) -> float:
+    env = make_vec_env("HopperPOMDP-v5", n_envs=1, seed=0)
+    common = {"n_steps": n_steps, "batch_size": batch_size, "n_epochs": n_epochs, "seed": 0, "device": device}
+    if name == "S2PG-PPO":
+        model = S2PGPPO("MlpPolicy", env, z_dim=128, **common)
+    elif name == "RecurrentPPO":
+        model = RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 128}, **common)
+    else:
+        model = PPO("MlpPolicy", env, **common)
+    model.learn(n_steps)  # warm-up (first rollout, allocations)
+    start = time.perf_counter()
+    model.learn(steps, reset_num_timesteps=False)
+    return steps / (time.perf_counter() - start)
+
+
+def update_time(name: str, grad_steps: int, batch_size: int, fill: int, device: str) -> float:
+    stateful = name.startswith("S2PG")
+    env = make_vec_env("HopperPrivileged-v5" if stateful else "HopperPOMDP-v5", n_envs=1, seed=0)
+    cls = {"S2PG-SAC": S2PGSAC, "S2PG-SAC-256": S2PGSAC, "S2PG-TD3": S2PGTD3, "SAC": SAC, "TD3": TD3}[name]
+    kwargs = {
+        "learning_starts": fill,
+        "batch_size": batch_size,
+        "buffer_size": fill + 10,
+        "seed": 0,
+        "device": device,
+    }
+    if stateful:
+        kwargs.update(z_dim=32, privileged_critic=True)
+    if name == "S2PG-SAC-256":  # the official actor width
+        kwargs["policy_kwargs"] = {"n_features": 256}
+    model = cls("MlpPolicy", env, **kwargs)
+    model.learn(fill)  # random actions only: fills the buffer
+    model.train(gradient_steps=10, batch_size=batch_size)  # warm-up
+    start = time.perf_counter()
+    model.train(gradient_steps=grad_steps, batch_size=batch_size)
+    return (time.perf_counter() - start) / grad_steps
+
+
+def median_update_times(
+    names: list[str], repeats: int, grad_steps: int, batch_size: int, device: str
+) -> dict:
+    """Interleaved repeats (A B C D A B C D ...), median per algorithm: robust to a shared, noisy CPU."""
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(repeats):
+        for name in names:
+            samples[name].append(update_time(name, grad_steps, batch_size, 1000, device))
+    return {name: float(np.median(values)) for name, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--ppo-steps", type=int, default=4096)
+    parser.add_argument("--n-steps", type=int, default=1024)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--n-epochs", type=int, default=10)
+    parser.add_argument("--grad-steps", type=int, default=300)
+    parser.add_argument("--off-batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--skip-ppo", action="store_true")
+    parser.add_argument("--skip-off-policy", action="store_true")
+    args = parser.parse_args()
+    th.set_num_threads(args.threads)
+    print(f"device={args.device} threads={args.threads}")
+    if not args.skip_ppo:
+        print(
+            f"\n| algorithm (HopperPOMDP-v5, n_steps {args.n_steps}, batch {args.batch_size}, "
+            f"{args.n_epochs} epochs) | env steps/s |"
+        )
+        print("|---|---|")
+        rates = {}
+        for name in ("S2PG-PPO", "RecurrentPPO", "PPO"):
+            rates[name] = ppo_rate(
+                name, args.ppo_steps, args.n_steps, args.batch_size, args.n_epochs, args.device
+            )
+            print(f"| {name} | {rates[name]:.0f} |", flush=True)
+        print(f"\nS2PG-PPO / RecurrentPPO = {rates['S2PG-PPO'] / rates['RecurrentPPO']:.2f}x")
+    if not args.skip_off_policy:
+        print(
+            f"\n| algorithm (batch {args.off_batch_size}, median of {args.repeats}) | ms per gradient step |"
+        )
+        print("|---|---|")
+        names = ["S2PG-SAC", "S2PG-SAC-256", "SAC", "S2PG-TD3", "TD3"]
+        times = median_update_times(names, args.repeats, args.grad_steps, args.off_batch_size, args.device)
+        for name in names:
+            print(f"| {name} | {1000 * times[name]:.2f} |", flush=True)
+        print(
+            f"\nS2PG-SAC / SAC = {times['S2PG-SAC'] / times['SAC']:.2f}x; "
+            f"S2PG-TD3 / TD3 = {times['S2PG-TD3'] / times['TD3']:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

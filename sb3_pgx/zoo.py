@@ -45,13 +45,19 @@ ZOO_ENTRIES: dict[str, ZooEntry] = {
         "sb3_pgx.trpo_reg:TRPOReg", "sb3_pgx.common.hpo:sample_mirror_params", "sb3_pgx.common.hpo:convert_mirror_params"
     ),
     "s2pg_ppo": ZooEntry(
-        "sb3_pgx.s2pg:S2PGPPO", "sb3_pgx.s2pg.hpo:sample_s2pg_ppo_params", "sb3_pgx.s2pg.hpo:convert_s2pg_ppo_params"
+        "sb3_pgx.s2pg:S2PGPPO",
+        "sb3_pgx.s2pg.hpo:sample_s2pg_ppo_params",
+        "sb3_pgx.s2pg.hpo:convert_s2pg_ppo_params",
     ),
     "s2pg_sac": ZooEntry(
-        "sb3_pgx.s2pg:S2PGSAC", "sb3_pgx.s2pg.hpo:sample_s2pg_sac_params", "sb3_pgx.s2pg.hpo:convert_s2pg_sac_params"
+        "sb3_pgx.s2pg:S2PGSAC",
+        "sb3_pgx.s2pg.hpo:sample_s2pg_sac_params",
+        "sb3_pgx.s2pg.hpo:convert_s2pg_sac_params",
     ),
     "s2pg_td3": ZooEntry(
-        "sb3_pgx.s2pg:S2PGTD3", "sb3_pgx.s2pg.hpo:sample_s2pg_td3_params", "sb3_pgx.s2pg.hpo:convert_s2pg_td3_params"
+        "sb3_pgx.s2pg:S2PGTD3",
+        "sb3_pgx.s2pg.hpo:sample_s2pg_td3_params",
+        "sb3_pgx.s2pg.hpo:convert_s2pg_td3_params",
     ),
 }
 

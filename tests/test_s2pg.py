@@ -143,7 +143,7 @@ def test_memory_task_is_learned_by_s2pg_ppo_and_not_by_memoryless_ppo():
     env = make_vec_env("S2PGMemory-v0", n_envs=8, seed=0)
     model = S2PGPPO("MlpPolicy", env, **MEMORY_PPO, seed=0).learn(20_000)
     assert success_rate(model) >= 0.95
-    assert model.logger.name_to_value["train/nonfinite_steps"] == 0
+    assert model.logger.name_to_value["train/nonfinite_skips"] == 0
     memoryless = PPO(
         "MlpPolicy", make_vec_env("S2PGMemory-v0", n_envs=8, seed=0), n_steps=64, batch_size=128, seed=0
     )
@@ -156,7 +156,7 @@ def test_discrete_actions():
     model = S2PGPPO("MlpPolicy", env, **MEMORY_PPO, seed=0).learn(512)
     actions, _ = model.predict(np.zeros((4, 2), np.float32))
     assert actions.dtype == np.int64 and set(actions.tolist()) <= {0, 1}
-    assert model.logger.name_to_value["train/nonfinite_steps"] == 0
+    assert model.logger.name_to_value["train/nonfinite_skips"] == 0
     # the stored joint action is [index, z'] (the buffer is flattened after training);
     # its log-probability is categorical + Gaussian
     buffer = model.rollout_buffer

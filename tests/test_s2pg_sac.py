@@ -95,7 +95,7 @@ def test_nonfinite_step_leaves_weights_untouched_and_is_counted():
     model._logger = model.logger  # set by learn()
     model.train(gradient_steps=3, batch_size=16)
     assert all(th.equal(a, b) for a, b in zip(critic_before, model.critic.parameters(), strict=False))
-    assert model.logger.name_to_value["train/nonfinite_steps"] >= 3
+    assert model.logger.name_to_value["train/nonfinite_skips"] >= 3
 
 
 def test_zoo_train_and_enjoy(tmp_path):

@@ -43,7 +43,7 @@ def test_noise_on_z_next():
 def test_memory_task_with_privileged_critic():
     model = make().learn(3500)
     assert success_rate(model, n=100) >= 0.95
-    assert model.logger.name_to_value["train/nonfinite_steps"] == 0
+    assert model.logger.name_to_value["train/nonfinite_skips"] == 0
 
 
 def test_zoo_train_and_enjoy(tmp_path):

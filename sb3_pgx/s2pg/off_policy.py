@@ -71,7 +71,7 @@ class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
         logger.record("train/n_updates", self._n_updates, exclude="tensorboard")  # type: ignore[attr-defined]
         record_mean(logger, "train/actor_loss", [x for x in actor_log.losses if np.isfinite(x)])
         record_mean(logger, "train/critic_loss", [x for x in critic_log.losses if np.isfinite(x)])
-        logger.record("train/nonfinite_steps", actor_log.nonfinite + critic_log.nonfinite)
+        logger.record("train/nonfinite_skips", actor_log.nonfinite + critic_log.nonfinite)
         for key, values in extra.items():
             record_mean(logger, key, values)
         self._record_state_stats(z, z_entropy, z_noise)

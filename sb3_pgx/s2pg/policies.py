@@ -376,7 +376,6 @@ class S2PGOffPolicy(BasePolicy):
 
         self.actor, self.critic, self.critic_target = make_actor(), make_critic(), make_critic()
         self.critic_target.load_state_dict(self.critic.state_dict())
-        self.critic_target.set_training_mode = lambda mode: None  # type: ignore[attr-defined]
         self.actor.optimizer = self.optimizer_class(
             self.actor.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
         )

@@ -37,7 +37,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     (``max_grad_norm=None``), entropy coefficient 0. Observation normalisation (VecNormalize on the env you
     pass) applies to ``o`` only. A non-finite loss or gradient skips the step (weights untouched) and is
     counted in
-    ``train/nonfinite_steps``.
+    ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGActorCriticPolicy` subclass
     :param env: the env (1-D ``Box`` observations, ``Box`` or ``Discrete`` actions) or its id
@@ -211,7 +211,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         record_mean(self.logger, "train/entropy", entropies)
         record_mean(self.logger, "train/clip_fraction", clip_fractions)
         record_mean(self.logger, "train/approx_kl", approx_kls)
-        self.logger.record("train/nonfinite_steps", log.nonfinite)
+        self.logger.record("train/nonfinite_skips", log.nonfinite)
         self.logger.record("train/clip_range", clip_range)
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record(

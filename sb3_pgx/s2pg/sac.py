@@ -51,7 +51,7 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     The critic may see the env's privileged state (``privileged_critic=True``; the policy never does).
     Official hyperparameters (privileged tasks): z_dim 32, batch 256, tau 0.001, actor lr 1e-4, alpha_z init
     0.01. A non-finite loss or gradient skips that step (weights untouched), counted in
-    ``train/nonfinite_steps``.
+    ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGSACPolicy` subclass
     :param env: the env (1-D ``Box`` observations and actions) or its id

@@ -35,7 +35,7 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     Exploration noise: pass ``action_noise_std`` and ``z_noise_std`` (a joint ``NormalActionNoise`` is
     built); an
     ``action_noise`` of the joint size overrides it. A non-finite loss or gradient skips that step (weights
-    untouched), counted in ``train/nonfinite_steps``.
+    untouched), counted in ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGTD3Policy` subclass
     :param env: the env (1-D ``Box`` observations and actions) or its id

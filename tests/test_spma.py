@@ -182,3 +182,15 @@ def test_unsupported_action_space_raises_value_error():
         ValueError, match="unsupported action space .* allowed are Box, Discrete, MultiDiscrete, MultiBinary"
     ):
         SPMA("MlpPolicy", env, n_steps=64)
+
+
+@pytest.mark.parametrize("algo_class,actor_calls", [(SPMA, 0), (MDPO, 3), (TRPOReg, 3)])
+def test_old_policy_forward_only_where_the_surrogate_needs_it(algo_class, actor_calls, monkeypatch):
+    """SPMA reads pi_old only through the stored log-probs: no forward of the old actor per inner step."""
+    model = algo_class("MlpPolicy", "CartPole-v1", n_steps=64, n_epochs=3, seed=0)
+    model.learn(64)
+    calls = []
+    original = model._old_policy.get_distribution
+    monkeypatch.setattr(model._old_policy, "get_distribution", lambda obs: calls.append(1) or original(obs))
+    model.train()
+    assert len(calls) == actor_calls + 1  # + the one pass for the logged KL statistics

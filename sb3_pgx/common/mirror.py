@@ -39,14 +39,15 @@ class SurrogateInputs:
     :param log_ratio: ``log pi_theta(a|s) - log pi_old(a|s)`` per sample (differentiable)
     :param advantages: the (normalised) advantages
     :param dist: pi_theta on the batch's states (differentiable)
-    :param old_dist: pi_old on the same states (constant)
+    :param old_dist: pi_old on the same states (constant); None when the method declares
+        ``needs_old_distribution = False`` (saves a forward pass of the old actor per step)
     :param eta: the step size of this iteration
     """
 
     log_ratio: th.Tensor
     advantages: th.Tensor
     dist: Distribution
-    old_dist: Distribution
+    old_dist: Distribution | None
     eta: float
 
 
@@ -74,6 +75,8 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
 
     #: the name of eta in error messages and logs (MDPO calls it t_k)
     eta_name: ClassVar[str] = "eta"
+    #: whether :meth:`surrogate` reads ``x.old_dist`` (an analytic KL); SPMA needs only the stored log-probs
+    needs_old_distribution: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -125,8 +128,10 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
     def _actor_loss_fn(self, data: RolloutBufferSamples, eta: float):
         actions = self._actions_for_log_prob(data.actions)
         advantages = self._advantages(data)  # once, outside the line search: the loss must be deterministic
-        with th.no_grad():
-            old_dist = self._old_policy.get_distribution(data.observations)
+        old_dist = None
+        if self.needs_old_distribution:
+            with th.no_grad():
+                old_dist = self._old_policy.get_distribution(data.observations)
 
         def loss_fn() -> th.Tensor:
             dist = self.policy.get_distribution(data.observations)

@@ -28,5 +28,7 @@ class SPMA(MirrorAscentAlgorithm):
     Parameters: see :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`.
     """
 
+    needs_old_distribution = False  # pi_old enters only through the stored log-probabilities
+
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
         return spma_loss(x.log_ratio, x.advantages, x.eta)

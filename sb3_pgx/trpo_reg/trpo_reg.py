@@ -27,6 +27,7 @@ class TRPOReg(MirrorAscentAlgorithm):
     def __init__(self, *args: Any, kl_estimator: str = "analytic", **kwargs: Any) -> None:
         check_choice("kl_estimator", kl_estimator, KL_ESTIMATORS)
         self.kl_estimator = kl_estimator
+        self.needs_old_distribution = kl_estimator == "analytic"
         super().__init__(*args, **kwargs)
 
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:

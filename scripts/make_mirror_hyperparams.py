@@ -16,7 +16,7 @@ ALGOS = ("spma", "mdpo", "trpo_reg")
 MUJOCO = ("Hopper", "HalfCheetah", "Walker2d", "Ant", "Humanoid", "Swimmer")
 
 # eta per (algo, env id). Values marked tuned in TUNED_NOTES; the rest are the default 1.0 (untuned).
-TUNED_ETA: dict[tuple[str, str], float] = {("spma", "Hopper-v4"): 1.0}
+TUNED_ETA: dict[tuple[str, str], float] = {("spma", "Hopper-v4"): 1.0, ("spma", "HalfCheetah-v4"): 1.0}
 TUNED_NOTES: dict[tuple[str, str], str] = {
     (
         "spma",

@@ -88,7 +88,9 @@ def write(algo: str) -> str:
         for version in ("v4", "v5"):
             env_id = f"{name}-{version}"
             eta = TUNED_ETA.get((algo, env_id), TUNED_ETA.get((algo, f"{name}-v4"), 1.0))
-            note = TUNED_NOTES.get((algo, env_id), TUNED_NOTES.get((algo, f"{name}-v4"), ""))
+            note = TUNED_NOTES.get((algo, env_id), "")
+            if not note and (algo, f"{name}-v4") in TUNED_NOTES:
+                note = f"eta taken from the {name}-v4 grid (not tuned on {version})"
             blocks.append(block(env_id, dict(policy="'MlpPolicy'", **MUJOCO_COMMON, eta=eta), note))
     return "\n\n".join(blocks) + "\n"
 

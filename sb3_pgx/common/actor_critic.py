@@ -30,7 +30,13 @@ from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
 from sb3_pgx.common.schedules import make_schedule
 from sb3_pgx.common.steps import InnerLoop, StepLog
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
-from sb3_pgx.common.validation import check_at_least, check_choice, check_positive, check_space
+from sb3_pgx.common.validation import (
+    check_at_least,
+    check_choice,
+    check_in_closed_interval,
+    check_positive,
+    check_space,
+)
 
 SelfSplitAC = TypeVar("SelfSplitAC", bound="SplitActorCriticAlgorithm")
 
@@ -158,10 +164,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             if size is not None:
                 check_at_least(name, size, 2 if normalize_advantage and name == "batch_size" else 1)
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
-        if not 0.0 <= gae_lambda <= 1.0:
-            raise ValueError(f"gae_lambda must be in [0, 1], got {gae_lambda!r}")
+        check_in_closed_interval("gamma", gamma, 0, 1)
+        check_in_closed_interval("gae_lambda", gae_lambda, 0, 1)
         self._check_actor_args()
         super().__init__(
             policy,

@@ -25,6 +25,11 @@ def check_in_open_interval(name: str, value: float, low: float, high: float) -> 
         raise ValueError(f"{name} must be in ({low}, {high}), got {value!r}")
 
 
+def check_in_closed_interval(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+
+
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> None:
     allowed = tuple(allowed)
     if value not in allowed:

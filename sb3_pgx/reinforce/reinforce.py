@@ -21,7 +21,13 @@ from sb3_pgx.common.base import AtomicSaveMixin, record_mean
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
 from sb3_pgx.common.schedules import make_schedule
 from sb3_pgx.common.steps import StepLog, all_finite, guarded_optimizer_step
-from sb3_pgx.common.validation import check_at_least, check_choice, check_positive, check_space
+from sb3_pgx.common.validation import (
+    check_at_least,
+    check_choice,
+    check_in_closed_interval,
+    check_positive,
+    check_space,
+)
 from sb3_pgx.optim.pgsom import PGSOM
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
@@ -136,8 +142,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         if not callable(learning_rate):
             check_positive("learning_rate", learning_rate)
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+        check_in_closed_interval("gamma", gamma, 0, 1)
         if not (np.isfinite(ent_coef) and ent_coef >= 0):
             raise ValueError(f"ent_coef must be a finite number >= 0, got {ent_coef!r}")
         super().__init__(

@@ -31,12 +31,15 @@ def guarded_optimizer_step(
     loss_fn: Callable[[], th.Tensor],
     max_grad_norm: float | None = None,
 ) -> LineSearchResult:
-    """``zero_grad; backward; (clip); step`` unless the loss or a gradient is non-finite."""
+    """``zero_grad; backward; (clip); step`` unless the loss or a gradient is non-finite.
+
+    The backward pass differentiates only ``params``: a loss that runs through another network (SAC's actor
+    loss through the critic) computes no weight gradients for that network."""
     loss = loss_fn()
     if not th.isfinite(loss):
         return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    loss.backward(inputs=[p for p in params if p.requires_grad])
     grads = [p.grad for p in params if p.grad is not None]
     grad_norm = total_norm(grads).item() if grads else 0.0  # one sync: finiteness check and norm together
     if not math.isfinite(grad_norm):

@@ -70,3 +70,31 @@ def test_trial_points_that_raise_are_rejected():
 def test_bad_line_search_settings(name, kwargs):
     with pytest.raises(ValueError, match=name):
         ArmijoLineSearch([th.nn.Parameter(th.zeros(1))], **kwargs)
+
+
+def test_guarded_step_differentiates_only_its_parameters():
+    """An actor loss through a critic leaves the critic's gradients untouched (no wasted backward work)."""
+    from sb3_pgx.common.steps import guarded_optimizer_step
+
+    th.manual_seed(0)
+    actor, critic = th.nn.Linear(3, 2), th.nn.Linear(2, 1)
+    optimizer = th.optim.SGD(actor.parameters(), lr=0.1)
+    obs = th.randn(16, 3)
+    before = [p.detach().clone() for p in actor.parameters()]
+    result = guarded_optimizer_step(optimizer, list(actor.parameters()), lambda: -critic(actor(obs)).mean())
+    assert result.accepted and result.grad_norm > 0
+    assert all(p.grad is None for p in critic.parameters())
+    assert any(not th.equal(p, b) for p, b in zip(actor.parameters(), before, strict=True))
+
+
+def test_guarded_step_skips_a_nonfinite_loss():
+    from sb3_pgx.common.steps import guarded_optimizer_step
+
+    layer = th.nn.Linear(2, 1)
+    before = [p.detach().clone() for p in layer.parameters()]
+    optimizer = th.optim.SGD(layer.parameters(), lr=0.1)
+    result = guarded_optimizer_step(
+        optimizer, list(layer.parameters()), lambda: layer(th.ones(1, 2)).sum() / 0.0 * 0.0
+    )
+    assert not result.accepted and result.reason == "nonfinite"
+    assert all(th.equal(p, b) for p, b in zip(layer.parameters(), before, strict=True))

@@ -98,3 +98,15 @@ def test_guarded_step_skips_a_nonfinite_loss():
     )
     assert not result.accepted and result.reason == "nonfinite"
     assert all(th.equal(p, b) for p, b in zip(layer.parameters(), before, strict=True))
+
+
+def test_guarded_step_with_no_trainable_parameters_is_a_no_op():
+    from sb3_pgx.common.steps import guarded_optimizer_step
+
+    frozen = th.nn.Linear(2, 1).requires_grad_(False)
+    weight = th.nn.Parameter(th.ones(1))
+    optimizer = th.optim.SGD([weight], lr=0.1)
+    result = guarded_optimizer_step(
+        optimizer, list(frozen.parameters()), lambda: (frozen(th.ones(1, 2)) * weight).sum()
+    )
+    assert result.accepted and result.grad_norm == 0.0

@@ -22,7 +22,7 @@ from sb3_pgx.common.fisher import (
     sherman_morrison_quadratic,
     sherman_morrison_solve,
 )
-from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
+from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train, sampled_kwargs
 
 SMALL = {"net_arch": {"pi": [8, 8], "vf": [8]}}
 
@@ -335,14 +335,8 @@ def test_zoo_train_and_enjoy(tmp_path):
 
 
 def test_optuna_sampler_and_converter():
-    import optuna
-
     from sb3_pgx.common.hpo import convert_rank1_npg_params, sample_rank1_npg_params
 
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
-    for _ in range(3):
-        trial = study.ask()
-        kwargs = sample_rank1_npg_params(trial, 1, 1, {})
-        assert convert_rank1_npg_params(trial.params) == kwargs
+    for kwargs in sampled_kwargs(sample_rank1_npg_params, convert_rank1_npg_params, seed=3, n_trials=3):
         assert kwargs["fisher"] in ("per_sample", "minibatch", "self_gradient") and kwargs["damping"] > 0
         Rank1NPG("MlpPolicy", "CartPole-v1", **kwargs)

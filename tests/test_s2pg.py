@@ -19,7 +19,7 @@ from sb3_pgx.envs import CueMemoryEnv
 from sb3_pgx.s2pg.kernel import gaussian_entropy, gaussian_log_prob, squashed_gaussian_rsample
 from sb3_pgx.s2pg.policies import JointDistribution
 from sb3_pgx.s2pg.vec_env import S2PGVecEnv
-from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
+from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train, sampled_kwargs
 
 MEMORY_PPO = {
     "z_dim": 8,
@@ -222,19 +222,14 @@ def test_zoo_train_and_enjoy(tmp_path):
 
 # ------------------------------------------------------------------ Optuna
 def test_samplers_return_constructor_kwargs_and_converters_rebuild_them():
-    import optuna
-
     from sb3_pgx import S2PGTD3
     from sb3_pgx.s2pg import hpo
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     for cls, sample, convert in (
         (S2PGPPO, hpo.sample_s2pg_ppo_params, hpo.convert_s2pg_ppo_params),
         (S2PGSAC, hpo.sample_s2pg_sac_params, hpo.convert_s2pg_sac_params),
         (S2PGTD3, hpo.sample_s2pg_td3_params, hpo.convert_s2pg_td3_params),
     ):
-        trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
-        kwargs = sample(trial, 1, 1, {})
-        assert convert(trial.params) == kwargs
+        (kwargs,) = sampled_kwargs(sample, convert, seed=0)
         model = cls("MlpPolicy", "S2PGMemory-v0", **kwargs)
         assert model.z_dim == kwargs["z_dim"]

@@ -50,3 +50,20 @@ def run_zoo_enjoy(
 
 def assert_ok(proc: subprocess.CompletedProcess) -> None:
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def sampled_kwargs(sample, convert, seed: int, n_trials: int = 1, n_actions: int = 1) -> list[dict]:
+    """Draw ``n_trials`` Optuna trials with ``sample`` (the zoo's sampler signature); each must be rebuilt exactly by
+    ``convert(trial.params)`` (how the zoo re-creates the best trial). Returns the sampled constructor kwargs."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    drawn = []
+    for _ in range(n_trials):
+        trial = study.ask()
+        kwargs = sample(trial, n_actions, 1, {})
+        assert convert(trial.params) == kwargs
+        drawn.append(kwargs)
+        study.tell(trial, 0.0)
+    return drawn

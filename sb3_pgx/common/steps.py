@@ -39,7 +39,8 @@ def guarded_optimizer_step(
     if not th.isfinite(loss):
         return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
     optimizer.zero_grad(set_to_none=True)
-    loss.backward(inputs=[p for p in params if p.requires_grad])
+    trainable = [p for p in params if p.requires_grad]
+    loss.backward(inputs=trainable or None)  # torch rejects an empty ``inputs``
     grads = [p.grad for p in params if p.grad is not None]
     grad_norm = total_norm(grads).item() if grads else 0.0  # one sync: finiteness check and norm together
     if not math.isfinite(grad_norm):

@@ -6,7 +6,9 @@ The score of a run is the mean return of its last evaluation. Writes ``<out>.csv
 +- std over seeds and, per environment, whether Rank1NPG is >= A2C / >= TRPO) to stdout and ``<out>.md``, and
 a plot of the evaluation curves to ``<out>.png``.
 
-Runs one training at a time (the machine is shared). Usage:
+``rank1_npg:<direction>`` runs the Fisher ablation of ``scripts/ablate_rank1_fisher.py`` (the same loop and zoo
+file, another Fisher approximation; ``--ablation-damping`` is its lambda). Runs ``--workers`` trainings at a
+time (default one: the machine is shared). Usage:
 
     OMP_NUM_THREADS=1 python scripts/bench_rank1_npg_returns.py --envs CartPole-v1 Acrobot-v1 Pendulum-v1 \
         --algos a2c ppo trpo rank1_npg --seeds 0 1 2 -n 50000
@@ -19,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(
-    algo: str, env: str, seed: int, n: int, n_evals: int, folder: Path
+    algo: str, env: str, seed: int, n: int, n_evals: int, folder: Path, ablation_damping: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    log = folder / f"{algo}_{env}_{seed}"
-    args = [sys.executable, "-m", "rl_zoo3.train", "--algo", algo, "--env", env, "-n", str(n),
+    log = folder / f"{algo.replace(':', '-')}_{env}_{seed}"
+    if ":" in algo:  # rank1_npg:<direction>: the Fisher ablation of scripts/ablate_rank1_fisher.py
+        base, direction = algo.split(":", 1)
+        head = [sys.executable, str(ROOT / "scripts" / "ablate_rank1_fisher.py"), "--direction", direction,
+                "--ablation-damping", str(ablation_damping), "--"]  # fmt: skip
+    else:
+        base, head = algo, [sys.executable, "-m", "rl_zoo3.train"]
+    args = [*head, "--algo", base, "--env", env, "-n", str(n),
             "--seed", str(seed),
             "-f", str(log), "--eval-freq", str(max(n // n_evals, 1)), "--eval-episodes", "10",
             "--n-eval-envs", "1", "--num-threads", "1", "--log-interval", "-1"]  # fmt: skip
@@ -54,6 +63,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("-n", type=int, default=50_000)
     parser.add_argument("--n-evals", type=int, default=10)
+    parser.add_argument("--ablation-damping", type=float, default=0.1, help="lambda of rank1_npg:<direction>")
+    parser.add_argument("--workers", type=int, default=1, help="trainings run at once")
     parser.add_argument("--folder", default=str(ROOT / "bench_runs" / "rank1_npg"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "rank1_npg_returns"))
     args = parser.parse_args()
@@ -65,17 +76,19 @@ def main() -> None:
     scores: dict[tuple[str, str], list[float]] = {}
     with open(out.with_suffix(".csv"), "w") as csv:
         csv.write("env,algo,seed,n_timesteps,final_eval_return,wall_seconds\n")
-        for env in args.envs:
-            for algo in args.algos:
-                for seed in args.seeds:
-                    steps, returns, seconds = run(algo, env, seed, args.n, args.n_evals, folder)
-                    curves.setdefault((env, algo), []).append((steps, returns))
-                    scores.setdefault((env, algo), []).append(float(returns[-1]))
-                    csv.write(f"{env},{algo},{seed},{args.n},{returns[-1]:.2f},{seconds:.1f}\n")
-                    csv.flush()
-                    print(
-                        f"{env:14s} {algo:10s} seed {seed}: {returns[-1]:9.1f}  ({seconds:.0f} s)", flush=True
-                    )
+        jobs = [(env, algo, seed) for env in args.envs for algo in args.algos for seed in args.seeds]
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            futures = [
+                pool.submit(run, algo, env, seed, args.n, args.n_evals, folder, args.ablation_damping)
+                for env, algo, seed in jobs
+            ]
+            for (env, algo, seed), future in zip(jobs, futures, strict=True):
+                steps, returns, seconds = future.result()
+                curves.setdefault((env, algo), []).append((steps, returns))
+                scores.setdefault((env, algo), []).append(float(returns[-1]))
+                csv.write(f"{env},{algo},{seed},{args.n},{returns[-1]:.2f},{seconds:.1f}\n")
+                csv.flush()
+                print(f"{env:14s} {algo:10s} seed {seed}: {returns[-1]:9.1f}  ({seconds:.0f} s)", flush=True)
 
     lines = [
         f"Budget {args.n} env steps, seeds {args.seeds}, zoo hyperparameters; "

@@ -3,6 +3,10 @@ step, the per-sample bound, learning, bad input, save/load, spaces/policies and 
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch as th
@@ -340,3 +344,62 @@ def test_optuna_sampler_and_converter():
     for kwargs in sampled_kwargs(sample_rank1_npg_params, convert_rank1_npg_params, seed=3, n_trials=3):
         assert kwargs["fisher"] in ("per_sample", "minibatch", "self_gradient") and kwargs["damping"] > 0
         Rank1NPG("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+def _fisher_ablation(kind: str, damping: float):
+    """The Rank1NPG subclass of ``scripts/ablate_rank1_fisher.py`` (a script, loaded by path)."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / "ablate_rank1_fisher.py"
+    spec = importlib.util.spec_from_file_location("ablate_rank1_fisher", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ablation_class(kind, damping)
+
+
+def _categorical_fisher(model: Rank1NPG, obs: th.Tensor) -> th.Tensor:
+    """The exact Fisher ``mean_s sum_a pi(a|s) g_sa g_sa^T`` of a Discrete policy, by enumerating actions."""
+    n_actions = model.action_space.n
+    rows, weights = [], []
+    for a in range(n_actions):
+        actions = th.full((len(obs),), a, dtype=th.long)
+        rows.append(_per_sample_grads(model, obs, actions))
+        with th.no_grad():
+            weights.append(model.policy.get_distribution(obs).log_prob(actions).exp())
+    return sum(th.einsum("n,ni,nj->ij", w, g, g) for w, g in zip(weights, rows, strict=True)) / len(obs)
+
+
+@pytest.mark.parametrize("kind", ["exact_ef", "diag_ef", "true_fisher_cg"])
+def test_fisher_ablation_directions_match_dense_solves(kind: str):
+    """The ablation script's directions are the dense solves they stand for (float64, tiny CartPole policy)."""
+    damping = 0.3
+    model = _fisher_ablation(kind, damping)(
+        "MlpPolicy",
+        "CartPole-v1",
+        n_steps=32,
+        critic_batch_size=None,
+        seed=0,
+        policy_kwargs=SMALL,
+        device="cpu",
+    )
+    model.policy.double()
+    obs, actions, adv = _batch(model, 12)
+    grads = _per_sample_grads(model, obs, actions)
+    eye = th.eye(grads.shape[1], dtype=th.float64)
+    g_hat = (adv[:, None] * grads).mean(0)
+    recorder = model._ghost if model._ghost is not None else contextlib.nullcontext()
+    with recorder:
+        log_prob, leaves = actor_log_prob(
+            model.policy, obs, actions, per_sample_leaves=model._ghost is not None
+        )
+    th.manual_seed(5)
+    nat = model._natural_direction(log_prob, adv, leaves, obs)
+    if kind == "exact_ef":
+        dense = damping * eye + grads.T @ grads / len(grads)
+    elif kind == "diag_ef":
+        th.manual_seed(5)
+        u = grads[int(th.randint(len(obs), (1,)).item())]
+        dense = th.diag(grads.pow(2).mean(0)) + damping * eye + th.outer(u, u)
+    else:
+        dense = damping * eye + _categorical_fisher(model, obs)
+    exact = th.linalg.solve(dense, g_hat)
+    assert th.allclose(nat.direction, exact, rtol=1e-6, atol=1e-7 if kind != "true_fisher_cg" else 1e-5)
+    assert th.allclose(nat.quadratic, g_hat @ exact, rtol=1e-5)

@@ -18,6 +18,7 @@ from sb3_pgx.common.base import record_mean
 from sb3_pgx.common.fisher import (
     FISHER_MODES,
     GhostNorms,
+    NaturalDirection,
     actor_log_prob,
     ghost_norm_modules,
     rank1_natural_direction,
@@ -181,6 +182,19 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         return [*super()._excluded_save_params(), "_actor_params", "_ghost"]
 
     # ------------------------------------------------------------------ one natural step
+    def _natural_direction(
+        self,
+        log_prob: th.Tensor,
+        advantages: th.Tensor,
+        leaves: list[th.Tensor],
+        obs: th.Tensor | dict[str, th.Tensor],
+    ) -> NaturalDirection:
+        """The preconditioned direction of one batch (``fisher``'s reading). ``scripts/ablate_rank1_fisher.py``
+        overrides it to compare other Fisher approximations inside the same loop."""
+        return rank1_natural_direction(
+            self.fisher, log_prob, advantages, self._actor_params, self.damping, self._ghost, leaves
+        )
+
     def _natural_step(self, data: RolloutBufferSamples, stats: _NPGStats) -> LineSearchResult:
         """One actor step on a batch (Sherman-Morrison natural direction, KL-normalised or fixed step size).
 
@@ -189,17 +203,14 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         params = self._actor_params
         obs, actions = data.observations, self._actions_for_log_prob(data.actions)
         advantages = self._advantages(data)
-        per_sample = self.fisher == "per_sample"
-        if per_sample:
-            with self._ghost:  # type: ignore[union-attr]
+        if self._ghost is not None:
+            with self._ghost:
                 log_prob, leaves = actor_log_prob(self.policy, obs, actions, per_sample_leaves=True)
         else:
             log_prob, leaves = actor_log_prob(self.policy, obs, actions, per_sample_leaves=False)
         with th.no_grad():  # a shallow copy: SB3 distributions are re-filled in place by the next forward
             start_dist = copy.copy(self.policy.get_distribution(obs))
-        nat = rank1_natural_direction(
-            self.fisher, log_prob, advantages, params, self.damping, self._ghost, leaves
-        )
+        nat = self._natural_direction(log_prob, advantages, leaves, obs)
         log_ratio_old = (log_prob - data.old_log_prob).detach()
         surrogate_before = (log_ratio_old.exp() * advantages).mean()
         if self.step_rule == "kl":

@@ -67,19 +67,17 @@ def _float64_observations(monkeypatch):
     monkeypatch.setattr(sb3_policies, "preprocess_obs", preprocess)
 
 
-@pytest.fixture(params=["CartPole-v1", "Pendulum-v1"])
-def model64(request) -> Rank1NPG:
-    model = Rank1NPG(
-        "MlpPolicy",
-        request.param,
-        n_steps=32,
-        critic_batch_size=None,
-        seed=0,
-        policy_kwargs=SMALL,
-        device="cpu",
+def _tiny_float64_model(env_id: str, cls: type[Rank1NPG] = Rank1NPG) -> Rank1NPG:
+    model = cls(
+        "MlpPolicy", env_id, n_steps=32, critic_batch_size=None, seed=0, policy_kwargs=SMALL, device="cpu"
     )
     model.policy.double()
     return model
+
+
+@pytest.fixture(params=["CartPole-v1", "Pendulum-v1"])
+def model64(request) -> Rank1NPG:
+    return _tiny_float64_model(request.param)
 
 
 def test_sherman_morrison_matches_dense_solve(model64: Rank1NPG):
@@ -371,16 +369,7 @@ def _categorical_fisher(model: Rank1NPG, obs: th.Tensor) -> th.Tensor:
 def test_fisher_ablation_directions_match_dense_solves(kind: str):
     """The ablation script's directions are the dense solves they stand for (float64, tiny CartPole policy)."""
     damping = 0.3
-    model = _fisher_ablation(kind, damping)(
-        "MlpPolicy",
-        "CartPole-v1",
-        n_steps=32,
-        critic_batch_size=None,
-        seed=0,
-        policy_kwargs=SMALL,
-        device="cpu",
-    )
-    model.policy.double()
+    model = _tiny_float64_model("CartPole-v1", _fisher_ablation(kind, damping))
     obs, actions, adv = _batch(model, 12)
     grads = _per_sample_grads(model, obs, actions)
     eye = th.eye(grads.shape[1], dtype=th.float64)

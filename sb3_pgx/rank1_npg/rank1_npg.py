@@ -88,7 +88,9 @@ class Rank1NPG(SplitActorCriticAlgorithm):
     :param fisher: the rank-1 Fisher: ``"per_sample"``, ``"minibatch"`` or ``"self_gradient"``
     :param damping: lambda > 0 in ``F = lambda I + u u^T``
     :param step_rule: ``"kl"`` (beta = sqrt(2 delta / g^T F^-1 g)) or ``"fixed"`` (beta = learning_rate)
-    :param delta: the KL radius of ``step_rule="kl"`` and of the line search's KL check, > 0
+    :param delta: the KL radius of ``step_rule="kl"`` and of the line search's KL check, > 0. It bounds the KL
+        of the whole action distribution (summed over action dimensions); sb3-contrib's TRPO averages its KL
+        over the k dimensions of a Box action, so ``delta = k * target_kl`` takes steps of TRPO's size
     :param kl_rescale: after the step, measure its KL (one forward pass) and rescale the step once by
         ``sqrt(delta / KL)``, so that the step's KL matches ``delta`` to second order whatever the rank-1
         model predicted (the direction stays the rank-1 natural one); the factor is clipped to [0.1, 10]

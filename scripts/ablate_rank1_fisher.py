@@ -52,7 +52,9 @@ class FisherAblation(Rank1NPG):
         if self._ghost is None and self.direction_kind in ("exact_ef", "diag_ef", "top1_ef"):
             self._ghost = GhostNorms(ghost_norm_modules(self.policy, self._actor_params))
 
-    def _natural_direction(self, log_prob, advantages, leaves, obs) -> NaturalDirection:
+    def _natural_direction(
+        self, log_prob: th.Tensor, advantages: th.Tensor, leaves: list[th.Tensor], obs: th.Tensor
+    ) -> NaturalDirection:
         if self.direction_kind == "rank1":
             return super()._natural_direction(log_prob, advantages, leaves, obs)
         advantages = advantages.detach()
@@ -63,9 +65,8 @@ class FisherAblation(Rank1NPG):
             return NaturalDirection(direction, grad, grad @ direction, grad @ grad)
         scores = self._per_sample_scores(log_prob, leaves)  # (N, d)
         n = scores.shape[0]
-        if (
-            self.direction_kind == "exact_ef"
-        ):  # Woodbury: (lam I + G^T G / N)^-1 G^T A / N = G^T (lam N I + G G^T)^-1 A
+        if self.direction_kind == "exact_ef":
+            # Woodbury: (lam I + G^T G / N)^-1 G^T A / N = G^T (lam N I + G G^T)^-1 A
             g64 = scores.double()
             gram = g64 @ g64.T + lam * n * th.eye(n, dtype=g64.dtype, device=g64.device)
             direction = (g64.T @ th.linalg.solve(gram, advantages.double())).to(grad.dtype)
@@ -106,7 +107,7 @@ class FisherAblation(Rank1NPG):
             rows[id(self.policy.log_std)] = g.reshape(n, -1)
         return th.cat([rows[id(p)] for p in self._actor_params], dim=1).detach()
 
-    def _cg_direction(self, grad: th.Tensor, obs, lam: float) -> th.Tensor:
+    def _cg_direction(self, grad: th.Tensor, obs: th.Tensor, lam: float) -> th.Tensor:
         """``(H_KL + lam I)^-1 grad`` by conjugate gradient, H_KL the Hessian of the mean KL at pi_old."""
         params = self._actor_params
         dist = copy.copy(self.policy.get_distribution(obs))

@@ -9,8 +9,6 @@ the damped rank-1 Fisher loses from what the rest of the loop loses.
   scores), solved in sample space with Woodbury, ``d = G^T (damping N I + G G^T)^-1 A``: O(N^2) memory;
 - ``diag_ef``: a diagonal base instead of ``damping I``: ``F = diag((1/N) sum_i g_i^2) + damping I + u u^T``
   with u = g_j (Sherman-Morrison with a diagonal base, still O(d));
-- ``top1_ef``: the best rank-1 approximation of the empirical Fisher (its top eigenpair by power iteration)
-  plus ``damping I``;
 - ``true_fisher_cg``: TRPO's direction, conjugate gradient (25 steps) on the analytic KL Hessian plus
   ``damping I``: checks that the loop itself can match sb3-contrib's TRPO.
 
@@ -36,9 +34,8 @@ from sb3_pgx.common.fisher import GhostNorms, NaturalDirection, flat_grad, ghost
 from sb3_pgx.common.surrogates import analytic_kl
 from sb3_pgx.rank1_npg import Rank1NPG
 
-DIRECTIONS = ("rank1", "exact_ef", "diag_ef", "top1_ef", "true_fisher_cg")
+DIRECTIONS = ("rank1", "exact_ef", "diag_ef", "true_fisher_cg")
 CG_STEPS = 25
-POWER_ITERATIONS = 20
 
 
 class FisherAblation(Rank1NPG):
@@ -49,7 +46,7 @@ class FisherAblation(Rank1NPG):
 
     def _setup_model(self) -> None:
         super()._setup_model()
-        if self._ghost is None and self.direction_kind in ("exact_ef", "diag_ef", "top1_ef"):
+        if self._ghost is None and self.direction_kind in ("exact_ef", "diag_ef"):
             self._ghost = GhostNorms(ghost_norm_modules(self.policy, self._actor_params))
 
     def _natural_direction(
@@ -71,21 +68,11 @@ class FisherAblation(Rank1NPG):
             gram = g64 @ g64.T + lam * n * th.eye(n, dtype=g64.dtype, device=g64.device)
             direction = (g64.T @ th.linalg.solve(gram, advantages.double())).to(grad.dtype)
             return NaturalDirection(direction, grad, grad @ direction, scores.pow(2).sum(1).mean())
-        if self.direction_kind == "diag_ef":
-            base_inv = 1.0 / (scores.pow(2).mean(0) + lam)
-            u = scores[int(th.randint(n, (1,)).item())]
-        else:  # top1_ef
-            v = grad / grad.norm()
-            for _ in range(POWER_ITERATIONS):
-                v = scores.T @ (scores @ v) / n
-                top = v.norm()
-                v = v / top
-            base_inv = th.full_like(grad, 1.0 / lam)
-            u = v * top.sqrt()
-        bv, bu = (
-            base_inv * grad,
-            base_inv * u,
-        )  # Sherman-Morrison with base B: B^-1 v - B^-1 u (u^T B^-1 v) / (1 + u^T B^-1 u)
+        # diag_ef: Sherman-Morrison with the diagonal base B = diag(mean_i g_i^2) + lam I and u = g_j:
+        # B^-1 v - B^-1 u (u^T B^-1 v) / (1 + u^T B^-1 u)
+        base_inv = 1.0 / (scores.pow(2).mean(0) + lam)
+        u = scores[int(th.randint(n, (1,)).item())]
+        bv, bu = base_inv * grad, base_inv * u
         direction = bv - bu * (u @ bv) / (1.0 + u @ bu)
         return NaturalDirection(direction, grad, grad @ direction, u @ u)
 
@@ -137,6 +124,7 @@ class FisherAblation(Rank1NPG):
 
 
 def ablation_class(kind: str, damping: float) -> type[FisherAblation]:
+    """A :class:`FisherAblation` subclass fixed to one direction and damping (the zoo instantiates classes)."""
     return type(
         "Rank1NPGFisherAblation", (FisherAblation,), {"direction_kind": kind, "ablation_damping": damping}
     )

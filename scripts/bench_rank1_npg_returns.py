@@ -68,6 +68,10 @@ def main() -> None:
     parser.add_argument("--folder", default=str(ROOT / "bench_runs" / "rank1_npg"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "rank1_npg_returns"))
     args = parser.parse_args()
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
+    if args.ablation_damping <= 0:
+        parser.error(f"--ablation-damping must be > 0, got {args.ablation_damping}")
     folder, out = Path(args.folder), Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)

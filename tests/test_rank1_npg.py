@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -392,3 +394,28 @@ def test_fisher_ablation_directions_match_dense_solves(kind: str):
     exact = th.linalg.solve(dense, g_hat)
     assert th.allclose(nat.direction, exact, rtol=1e-6, atol=1e-7 if kind != "true_fisher_cg" else 1e-5)
     assert th.allclose(nat.quadratic, g_hat @ exact, rtol=1e-5)
+
+
+def test_fisher_ablation_bad_input():
+    """The ablation script names the bad option (before any training) and refuses CNN policies clearly."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "ablate_rank1_fisher.py"
+    for args, message in (
+        (["--direction", "exact_ef", "--ablation-damping", "0"], "--ablation-damping must be > 0"),
+        (["--direction", "top1"], "invalid choice"),
+    ):
+        proc = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    model = _fisher_ablation("exact_ef", 0.1)(
+        "CnnPolicy",
+        FakeImageEnv(screen_height=36, screen_width=36, n_channels=1),
+        n_steps=8,
+        critic_batch_size=8,
+        seed=0,
+        device="cpu",
+    )
+    model.policy.double()
+    obs, actions, adv = _batch(model, 4)
+    with model._ghost:
+        log_prob, leaves = actor_log_prob(model.policy, obs, actions, per_sample_leaves=True)
+    with pytest.raises(ValueError, match="MLP policies"):
+        model._natural_direction(log_prob, adv, leaves, obs)

@@ -303,7 +303,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     out = args.out or ROOT / "docs" / "benchmarks" / args.tag
     out.mkdir(parents=True, exist_ok=True)
     runs = [
-        Run(algo, env, seed, args.runs_dir / args.tag / algo / env.replace("/", "_") / f"seed{seed}")
+        Run(
+            algo, env, seed, args.runs_dir.resolve() / args.tag / algo / env.replace("/", "_") / f"seed{seed}"
+        )
         for env in args.envs
         for seed in args.seeds
         for algo in args.algos

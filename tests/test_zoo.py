@@ -201,3 +201,20 @@ def test_atari_entry_uses_the_cnn_path(tmp_path):
     assert_ok(proc)
     config = read_config(next(logs.glob("spma/BreakoutNoFrameskip-v4_1/BreakoutNoFrameskip-v4/config.yml")))
     assert config["policy"] == "CnnPolicy" and config["frame_stack"] == 4 and config["inner_loop"] == "adam"
+
+
+def test_benchmark_script_with_a_relative_runs_dir(tmp_path):
+    """``scripts/benchmark.py`` runs each training in its own folder: a relative ``--runs-dir`` must still find
+    the evaluations (it once resolved the zoo's ``-f`` against the run folder and reported n/a)."""
+    args = ["--tag", "t", "--algos", "rank1_npg", "--envs", "CartPole-v1", "--seeds", "0", "-n", "1024"]
+    args += ["--eval-freq", "512", "--eval-episodes", "2", "--baseline", "rank1_npg", "--runs-dir", "runs"]
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "benchmark.py"), *args, "--out", "out"],
+        cwd=tmp_path, env=dict(zoo_env(), MPLBACKEND="Agg"), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert next(
+        (tmp_path / "runs" / "t").glob("rank1_npg/CartPole-v1/seed0/rank1_npg/CartPole-v1_*/evaluations.npz")
+    )
+    rows = (tmp_path / "out" / "curves.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[1].startswith("rank1_npg,CartPole-v1,0,512,")

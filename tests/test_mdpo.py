@@ -13,6 +13,7 @@ from sb3_pgx.common.surrogates import analytic_kl
 
 def test_surrogate_uses_kl_new_old():
     model = MDPO("MlpPolicy", "Pendulum-v1", n_steps=64, seed=0)
+    model.observation_space.seed(0)  # SB3 seeds the action space only
     obs = th.as_tensor(np.stack([model.observation_space.sample() for _ in range(16)]))
     old = copy.deepcopy(model.policy).get_distribution(obs)
     with th.no_grad():

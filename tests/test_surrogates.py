@@ -19,6 +19,7 @@ def test_gradient_at_ratio_one_is_policy_gradient(algo_class, env_id):
     model = algo_class("MlpPolicy", env_id, n_steps=64, seed=3, eta=0.7)
     policy = model.policy
     th.manual_seed(0)
+    model.observation_space.seed(0)  # SB3 seeds the action space only
     obs = th.as_tensor(np.stack([model.observation_space.sample() for _ in range(32)]), dtype=th.float32)
     with th.no_grad():
         actions, _, old_log_prob = policy(obs)

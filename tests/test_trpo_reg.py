@@ -12,6 +12,7 @@ from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
 
 
 def _perturbed(model):
+    model.observation_space.seed(0)  # SB3 seeds the action space only
     obs = th.as_tensor(np.stack([model.observation_space.sample() for _ in range(16)]))
     old = copy.deepcopy(model.policy).get_distribution(obs)
     with th.no_grad():

@@ -30,7 +30,7 @@ import sys
 import torch as th
 from torch import nn
 
-from sb3_pgx.common.fisher import GhostNorms, NaturalDirection, flat_grad, ghost_norm_modules
+from sb3_pgx.common.fisher import GhostNorms, NaturalDirection, flat, flat_grad, ghost_norm_modules
 from sb3_pgx.common.surrogates import analytic_kl
 from sb3_pgx.rank1_npg import Rank1NPG
 
@@ -97,15 +97,10 @@ class FisherAblation(Rank1NPG):
     def _cg_direction(self, grad: th.Tensor, obs: th.Tensor, lam: float) -> th.Tensor:
         """``(H_KL + lam I)^-1 grad`` by conjugate gradient, H_KL the Hessian of the mean KL at pi_old."""
         params = self._actor_params
-        dist = copy.copy(self.policy.get_distribution(obs))
-        old = copy.copy(dist)
-        with th.no_grad():
-            old.distribution = copy.copy(dist.distribution)
-            for name in ("loc", "scale", "logits", "probs"):
-                if name in vars(old.distribution):
-                    setattr(old.distribution, name, getattr(old.distribution, name).detach())
-        kl = analytic_kl(old, dist).mean()
-        kl_grad = th.cat([g.reshape(-1) for g in th.autograd.grad(kl, params, create_graph=True)])
+        with th.no_grad():  # a shallow copy: SB3 re-fills the distribution object in place (as Rank1NPG)
+            old = copy.copy(self.policy.get_distribution(obs))
+        kl = analytic_kl(old, self.policy.get_distribution(obs)).mean()
+        kl_grad = flat(th.autograd.grad(kl, params, create_graph=True), params)
 
         def fisher_product(v: th.Tensor) -> th.Tensor:
             return flat_grad(kl_grad @ v, params) + lam * v

@@ -82,7 +82,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--doc", type=Path, default=None, help="markdown file to write the section into")
     p.add_argument("--note", default="", help="a sentence placed above the table")
     p.add_argument("--reuse", action="store_true", help="don't rerun runs whose evaluations already exist")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.runs_dir = args.runs_dir.resolve()  # each training runs with its own folder as cwd
+    return args
 
 
 def per_algo(items: list[str], n_fields: int) -> dict[str, list[list[str]]]:
@@ -303,9 +305,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     out = args.out or ROOT / "docs" / "benchmarks" / args.tag
     out.mkdir(parents=True, exist_ok=True)
     runs = [
-        Run(
-            algo, env, seed, args.runs_dir.resolve() / args.tag / algo / env.replace("/", "_") / f"seed{seed}"
-        )
+        Run(algo, env, seed, args.runs_dir / args.tag / algo / env.replace("/", "_") / f"seed{seed}")
         for env in args.envs
         for seed in args.seeds
         for algo in args.algos

@@ -280,6 +280,12 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     def _log_actor(self, actor_log: StepLog, context: Any) -> None:
         """Method-specific ``train/`` scalars."""
 
+    def collect_rollouts(self, *args: Any, **kwargs: Any) -> bool:
+        """SB3's rollout collection; a non-finite observation yields a non-finite action (and a skipped update
+        later) instead of an error inside ``Normal(...)``."""
+        with no_distribution_validation():
+            return super().collect_rollouts(*args, **kwargs)
+
     def train(self) -> None:
         """One iteration: the actor's update (:meth:`_train_actor`), then the critic's passes."""
         with no_distribution_validation():

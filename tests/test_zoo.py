@@ -70,20 +70,45 @@ def test_explicit_register_without_site():
     assert proc.stdout.split() == ["False", "True"], proc.stderr
 
 
-def test_train_then_enjoy_spma(tmp_path):
+#: every zoo key on a small env its yml has an entry for: (env id, train steps, extra train arguments)
+ZOO_KEYS = {
+    "spma": ("CartPole-v1", 2048, []),
+    "mdpo": ("CartPole-v1", 2048, []),
+    "trpo_reg": ("CartPole-v1", 2048, []),
+    "rank1_npg": ("CartPole-v1", 2048, []),
+    "reinforce": ("CartPole-v1", 1500, []),
+    "s2pg_ppo": ("S2PGMemory-v0", 1024, []),
+    "s2pg_sac": ("S2PGMemory-v0", 600, ["-params", "learning_starts:200", "privileged_critic:True"]),
+    "s2pg_td3": ("S2PGMemory-v0", 600, ["-params", "learning_starts:200", "privileged_critic:True"]),
+}
+
+
+def test_every_zoo_key_is_exercised():
+    from sb3_pgx.zoo import ZOO_ENTRIES
+
+    assert set(ZOO_KEYS) == set(ZOO_ENTRIES)
+
+
+@pytest.mark.parametrize("algo", sorted(ZOO_KEYS))
+def test_train_enjoy_and_continue_every_zoo_key(algo, tmp_path):
+    """Our yml is the one used and saved; enjoy plays the model; ``--trained-agent`` (which loads the model
+    with an env) continues its training."""
+    env_id, n_timesteps, extra = ZOO_KEYS[algo]
     logs = tmp_path / "logs"
-    proc = run_zoo_train("spma", "CartPole-v1", logs, 2048)
+    proc = run_zoo_train(algo, env_id, logs, n_timesteps, *extra)
     assert_ok(proc)
-    assert (
-        str(REPO / "hyperparams" / "spma.yml") in proc.stdout or "sb3_pgx/hyperparams/spma.yml" in proc.stdout
-    )
-    run_dir = logs / "spma" / "CartPole-v1_1"
-    assert (run_dir / "CartPole-v1.zip").is_file()
-    config = read_config(run_dir / "CartPole-v1" / "config.yml")
-    assert (
-        config["eta"] == yaml.safe_load((REPO / "hyperparams" / "spma.yml").read_text())["CartPole-v1"]["eta"]
-    )
-    assert_ok(run_zoo_enjoy("spma", "CartPole-v1", logs, 50, "--exp-id", "1"))
+    ours = REPO / "hyperparams" / f"{algo}.yml"
+    assert str(ours) in proc.stdout or f"sb3_pgx/hyperparams/{algo}.yml" in proc.stdout
+    run_dir = logs / algo / f"{env_id}_1"
+    entry = yaml.safe_load(ours.read_text())[env_id]
+    config = read_config(run_dir / env_id / "config.yml")
+    overridden = {arg.split(":")[0] for arg in extra if ":" in arg}
+    for key in set(entry) - overridden - {"n_timesteps", "policy_kwargs", "normalize", "env_wrapper", "frame_stack"}:
+        assert config[key] == entry[key], key
+    assert_ok(run_zoo_enjoy(algo, env_id, logs, 50, "--exp-id", "1"))
+    model = run_dir / f"{env_id}.zip"
+    assert_ok(run_zoo_train(algo, env_id, logs, n_timesteps // 2, *extra, "--trained-agent", str(model)))
+    assert (logs / algo / f"{env_id}_2" / f"{env_id}.zip").is_file()
 
 
 @pytest.mark.parametrize("algo", ["mdpo", "trpo_reg"])

@@ -11,7 +11,7 @@ import pytest
 import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 
-from sb3_pgx import S2PGSAC, S2PGTD3
+from sb3_pgx import S2PGPPO, S2PGSAC, S2PGTD3
 
 TINY_OFF = {
     "z_dim": 3,
@@ -98,3 +98,65 @@ def test_rejected_steps_leave_weights_temperatures_optimizers_and_buffer_as_they
     assert_identical(before, snapshot(model))
     skips = model.logger.name_to_value["train/nonfinite_skips"]
     assert skips >= 4 + (2 if cls is S2PGTD3 else 4)  # each critic step and each actor step (TD3: delayed)
+
+
+# ------------------------------------------------------------------ 9. PPO stops before the step past target_kl
+TINY_PPO = {
+    "z_dim": 2,
+    "n_steps": 32,
+    "batch_size": 16,
+    "n_epochs": 2,
+    "policy_kwargs": {"n_features": 8, "value_net_arch": [8]},
+    "seed": 0,
+}
+
+
+def test_ppo_does_not_apply_the_step_that_exceeds_target_kl():
+    model = S2PGPPO("MlpPolicy", memory_env(), target_kl=0.01, **TINY_PPO).learn(32)
+    original = model.policy.evaluate_actions
+
+    def shifted(obs, actions):  # ratio e everywhere: approx_kl = e - 2 > 1.5 target_kl at the first minibatch
+        values, log_prob, entropy = original(obs, actions)
+        return values, log_prob + 1.0, entropy
+
+    model.policy.evaluate_actions = shifted
+    weights = copy.deepcopy(model.policy.state_dict())
+    optimizer = copy.deepcopy(model.policy.optimizer.state_dict())
+    model.train()
+    assert_identical(weights, model.policy.state_dict())
+    assert_identical(optimizer, model.policy.optimizer.state_dict())
+    assert model.logger.name_to_value["train/approx_kl"] > 0.5  # logged, as SB3 does, before stopping
+
+
+# ------------------------------------------------------------------ 10. n_epochs >= 1
+@pytest.mark.parametrize("n_epochs", [0, -1])
+def test_ppo_rejects_n_epochs_below_one(n_epochs):
+    with pytest.raises(ValueError, match="n_epochs"):
+        S2PGPPO("MlpPolicy", "S2PGMemory-v0", n_epochs=n_epochs)
+
+
+# ------------------------------------------------------------------ 11. predict returns an np.ndarray
+def test_predict_on_one_discrete_observation_returns_an_ndarray():
+    model = S2PGPPO("MlpPolicy", make_vec_env("S2PGMemoryDiscrete-v0", n_envs=1), **TINY_PPO)
+    action, (z, prev) = model.predict(np.array([1.0, 0.0], np.float32), deterministic=True)
+    assert isinstance(action, np.ndarray) and action.shape == () and action.dtype == np.int64
+    assert z.shape == (1, 2) and prev.shape == (1, 2)
+    assert model.env_action_space.contains(action)
+
+
+@pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC, S2PGTD3])
+def test_predict_on_one_box_observation_returns_an_ndarray(cls):
+    kwargs = TINY_PPO if cls is S2PGPPO else TINY_OFF
+    model = cls("MlpPolicy", memory_env(), **kwargs)
+    action, _ = model.predict(np.array([1.0, 0.0], np.float32), deterministic=True)
+    assert isinstance(action, np.ndarray) and action.shape == (1,)
+    actions, _ = model.predict(np.zeros((3, 2), np.float32), deterministic=True)
+    assert isinstance(actions, np.ndarray) and actions.shape == (3, 1)
+
+
+# ------------------------------------------------------------------ 12. TensorBoard run names
+@pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC, S2PGTD3])
+def test_tensorboard_runs_are_named_after_the_class(cls, tmp_path):
+    kwargs = TINY_PPO if cls is S2PGPPO else TINY_OFF
+    cls("MlpPolicy", memory_env(), tensorboard_log=str(tmp_path), **kwargs).learn(32)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{cls.__name__}_1"]

@@ -208,7 +208,7 @@ class StatefulAlgorithmMixin:
         actions, z_next = layout.split(joint)
         next_state = (z_next, layout.encode(actions))
         if not vectorized:
-            actions = actions[0]
+            actions = actions.squeeze(axis=0)  # an np.ndarray, also for one Discrete action (SB3)
         return actions, next_state
 
     # ---------------------------------------------------------------- logging

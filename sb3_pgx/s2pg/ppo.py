@@ -3,21 +3,23 @@ ratio."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from torch.nn import functional as F
 
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
-from sb3_pgx.common.validation import check_choice, check_positive
+from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
 from sb3_pgx.s2pg.common import StatefulAlgorithmMixin
 from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
+
+SelfS2PGPPO = TypeVar("SelfS2PGPPO", bound="S2PGPPO")
 
 
 class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
@@ -109,6 +111,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
                 "privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3"
             )
         check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
+        check_at_least("n_epochs", n_epochs, 1)
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         env = self._init_stateful(env, z_dim, False, verbose)
         self.advantage_normalization = advantage_normalization
@@ -141,6 +144,25 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         if _init_setup_model:
             self._setup_model()
 
+    def learn(
+        self: SelfS2PGPPO,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "S2PGPPO",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfS2PGPPO:
+        """SB3's ``learn``; TensorBoard runs are named ``S2PGPPO_<n>`` (not the parent algorithm's name)."""
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
     def _setup_model(self) -> None:
         self.policy_kwargs["n_discrete"] = self.action_layout.n_discrete
         super()._setup_model()
@@ -163,7 +185,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         log = StepLog()
         pg_losses, value_losses, entropies, clip_fractions, approx_kls = [], [], [], [], []
         continue_training = True
-        for _ in range(self.n_epochs):
+        for epoch in range(self.n_epochs):
             for data in buffer.get(self.batch_size):
                 advantages = data.advantages
                 if per_minibatch and len(advantages) > 1:
@@ -192,17 +214,25 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
                     )
                     return policy_loss - self.ent_coef * entropy.mean() + self.vf_coef * value_loss
 
-                result = guarded_optimizer_step(self.policy.optimizer, params, loss_fn, self.max_grad_norm)  # type: ignore[arg-type]
+                loss = loss_fn()
+                approx_kl = float(stats["kl"])
+                if self.target_kl is not None and approx_kl > 1.5 * self.target_kl:
+                    # SB3's PPO: stop before the step that would take the policy too far
+                    approx_kls.append(approx_kl)
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl:.2f}")
+                    break
+                result = guarded_optimizer_step(
+                    self.policy.optimizer, params, lambda loss=loss: loss, self.max_grad_norm
+                )  # type: ignore[arg-type]
                 log.add(result)
                 if result.accepted:
                     pg_losses.append(float(stats["pg"]))
                     value_losses.append(float(stats["vf"]))
                     entropies.append(float(stats["ent"]))
                     clip_fractions.append(float(stats["clip"]))
-                    approx_kls.append(float(stats["kl"]))
-                    if self.target_kl is not None and approx_kls[-1] > 1.5 * self.target_kl:
-                        continue_training = False
-                        break
+                    approx_kls.append(approx_kl)
             self._n_updates += 1
             if not continue_training:
                 break

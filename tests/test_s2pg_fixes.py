@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import copy
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from gymnasium import spaces
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_pgx import S2PGPPO, S2PGSAC, S2PGTD3
@@ -160,3 +162,109 @@ def test_tensorboard_runs_are_named_after_the_class(cls, tmp_path):
     kwargs = TINY_PPO if cls is S2PGPPO else TINY_OFF
     cls("MlpPolicy", memory_env(), tensorboard_log=str(tmp_path), **kwargs).learn(32)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{cls.__name__}_1"]
+
+
+# ------------------------------------------------------------------ 13. more observation and action spaces
+class SpacesEnv(gym.Env):
+    """Episodes of 4 steps (terminated or truncated); checks that every action it receives lies in its own
+    action space."""
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        self.observation_space, self.action_space = observation_space, action_space
+        self.t = 0
+        self.received: list[np.ndarray] = []
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.observation_space.seed(seed)
+        self.t = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        assert self.action_space.contains(np.asarray(action, dtype=self.action_space.dtype)), action
+        self.received.append(np.asarray(action))
+        self.t += 1
+        reward = float(np.sum(action)) if isinstance(self.action_space, spaces.Box) else float(action)
+        end = self.t >= 4
+        truncated = end and self.np_random.random() < 0.5  # both timeout bootstrapping and terminal ends
+        return self.observation_space.sample(), reward, end and not truncated, truncated, {}
+
+
+def spaces_env(obs_space: spaces.Space, action_space: spaces.Space, n_envs: int = 2):
+    return make_vec_env(lambda: SpacesEnv(obs_space, action_space), n_envs=n_envs, seed=0)
+
+
+def tiny_kwargs(cls) -> dict:
+    return {**TINY_PPO, "n_steps": 16} if cls is S2PGPPO else {**TINY_OFF, "learning_starts": 8}
+
+
+BOX_2X3 = spaces.Box(-1.0, 1.0, (2, 3), np.float32)
+
+
+@pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC, S2PGTD3])
+def test_multidimensional_box_actions_are_flattened_and_reshaped(cls):
+    env = spaces_env(spaces.Box(-1.0, 1.0, (3,), np.float32), BOX_2X3)
+    model = cls("MlpPolicy", env, **tiny_kwargs(cls)).learn(48)
+    assert model.action_space.shape == (6 + model.z_dim,) and model.env_action_space == BOX_2X3
+    received = env.envs[0].unwrapped.received
+    assert len(received) > 0 and all(a.shape == (2, 3) for a in received)
+    action, (z, prev) = model.predict(np.zeros(3, np.float32))
+    assert action.shape == (2, 3) and prev.shape == (1, 6) and z.shape == (1, model.z_dim)
+    actions, _ = model.predict(np.zeros((4, 3), np.float32), deterministic=True)
+    assert actions.shape == (4, 2, 3)
+
+
+@pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC, S2PGTD3])
+@pytest.mark.parametrize(
+    ("obs_space", "flat_dim"),
+    [(spaces.Discrete(5), 5), (spaces.MultiDiscrete([3, 4]), 7), (spaces.Box(-1, 1, (2, 2), np.float32), 4)],
+)
+def test_discrete_and_multidiscrete_observations_are_one_hot(cls, obs_space, flat_dim):
+    action_space = spaces.Discrete(3) if cls is S2PGPPO else spaces.Box(-1.0, 1.0, (2,), np.float32)
+    model = cls("MlpPolicy", spaces_env(obs_space, action_space), **tiny_kwargs(cls)).learn(48)
+    kernel = model.policy.kernel if cls is S2PGPPO else model.actor.kernel
+    assert kernel.obs_embed[0].in_features == flat_dim
+    obs = obs_space.sample()
+    action, _ = model.predict(obs, deterministic=True)
+    assert isinstance(action, np.ndarray) and model.env_action_space.contains(action)
+    batch, _ = model.predict(np.stack([obs, obs]), deterministic=True)
+    assert batch.shape == (2, *action_space.shape) and np.allclose(batch[0], action, atol=1e-5)
+    if isinstance(obs_space, spaces.Discrete):  # one-hot: every observation gets its own input row
+        from sb3_pgx.s2pg.policies import flat_obs  # noqa: PLC0415  (added by this fix)
+
+        one_hot = flat_obs(th.arange(5), obs_space)
+        assert th.equal(one_hot, th.eye(5))
+
+
+@pytest.mark.parametrize(
+    ("cls", "obs_space", "action_space", "message"),
+    [
+        (
+            S2PGPPO,
+            spaces.Dict({"a": BOX_2X3}),
+            spaces.Discrete(2),
+            "observation_space.*Box, Discrete, MultiDiscrete",
+        ),
+        (S2PGSAC, spaces.Discrete(2), spaces.Discrete(2), r"action_space.*allowed are Box$"),
+        (S2PGTD3, spaces.Discrete(2), spaces.MultiDiscrete([2, 2]), r"action_space.*allowed are Box$"),
+        (S2PGPPO, spaces.Discrete(2), spaces.MultiBinary(3), r"action_space.*allowed are Box, Discrete$"),
+    ],
+)
+def test_unsupported_spaces_name_the_space_and_what_is_allowed(cls, obs_space, action_space, message):
+    with pytest.raises(ValueError, match=message):
+        cls("MlpPolicy", spaces_env(obs_space, action_space))
+
+
+# ------------------------------------------------------------------ 14. policy.predict on the env's observation
+@pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC, S2PGTD3])
+def test_policy_predict_on_the_envs_observation_says_to_use_model_predict(cls):
+    model = cls("MlpPolicy", memory_env(), **tiny_kwargs(cls))
+    with pytest.raises(ValueError, match=r"model\.predict\(obs, state, episode_start\)"):
+        model.policy.predict(np.array([1.0, 0.0], np.float32))
+    augmented = {
+        "obs": np.zeros((2, 2), np.float32),
+        "z": np.zeros((2, 3 if cls is not S2PGPPO else 2)),
+        "prev_action": np.zeros((2, 1), np.float32),
+    }
+    joint, _ = model.policy.predict(augmented, deterministic=True)
+    assert joint.shape == (2, *model.action_space.shape)

@@ -42,7 +42,8 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGActorCriticPolicy` subclass
-    :param env: the env (1-D ``Box`` observations, ``Box`` or ``Discrete`` actions) or its id
+    :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``
+        actions of any shape or ``Discrete`` actions) or its id
     :param z_dim: internal-state dimension (>= 1; official 128). Defaults to 128.
     :param learning_rate: learning rate (or schedule)
     :param n_steps: steps per env per rollout

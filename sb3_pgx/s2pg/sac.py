@@ -56,7 +56,8 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGSACPolicy` subclass
-    :param env: the env (1-D ``Box`` observations and actions) or its id
+    :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``
+        actions of any shape) or its id
     :param z_dim: internal-state dimension (>= 1; default 32)
     :param learning_rate: learning rate of actor, critic and temperatures (or schedule)
     :param buffer_size: replay size

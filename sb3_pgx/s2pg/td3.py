@@ -40,7 +40,8 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     untouched), counted in ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGTD3Policy` subclass
-    :param env: the env (1-D ``Box`` observations and actions) or its id
+    :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``
+        actions of any shape) or its id
     :param z_dim: internal-state dimension (>= 1; default 32)
     :param learning_rate: learning rate (or schedule); official 1e-3
     :param buffer_size: replay size

@@ -4,8 +4,11 @@ logging."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import io
 import pathlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,6 +25,21 @@ from sb3_pgx.common.validation import check_at_least, check_in_open_interval
 from sb3_pgx.s2pg.vec_env import ActionLayout, S2PGVecEnv
 
 StatefulState = tuple[np.ndarray, np.ndarray]
+
+#: ``(z_dim, privileged_critic)`` of the model ``load`` is rebuilding (None outside ``load``)
+_SAVED_CONFIG: contextvars.ContextVar[tuple[int, bool] | None] = contextvars.ContextVar(
+    "s2pg_saved_config", default=None
+)
+
+
+@contextlib.contextmanager
+def _saved_config(z_dim: int, privileged_critic: bool) -> Iterator[None]:
+    """While SB3's ``load`` constructs the model, its internal-state configuration is the saved one."""
+    token = _SAVED_CONFIG.set((z_dim, privileged_critic))
+    try:
+        yield
+    finally:
+        _SAVED_CONFIG.reset(token)
 
 
 class StatefulAlgorithmMixin:
@@ -52,7 +70,10 @@ class StatefulAlgorithmMixin:
         self, env: GymEnv | str | None, z_dim: int | None, privileged_critic: bool, verbose: int
     ) -> VecEnv | None:
         """Validate the configuration and wrap ``env``; call before ``super().__init__``."""
-        if isinstance(env, S2PGVecEnv) and z_dim is None:
+        saved = _SAVED_CONFIG.get()
+        if saved is not None:  # load(): SB3 constructs the model without its configuration
+            z_dim, privileged_critic = saved
+        elif isinstance(env, S2PGVecEnv) and z_dim is None:
             z_dim = env.z_dim  # load(): the env was wrapped from the saved configuration
         z_dim = self.default_z_dim if z_dim is None else z_dim
         if isinstance(z_dim, bool) or not isinstance(z_dim, (int, np.integer)):
@@ -127,26 +148,26 @@ class StatefulAlgorithmMixin:
     ):
         """SB3's ``load``; the saved internal-state configuration is checked against ``kwargs`` and applied
         to ``env``."""
-        if env is not None or "z_dim" in kwargs or "privileged_critic" in kwargs:
-            data, _, _ = load_from_zip_file(path, device=device, custom_objects=custom_objects)
-            if data is None or "z_dim" not in data:
+        data, _, _ = load_from_zip_file(path, device=device, custom_objects=custom_objects)
+        if data is None or "z_dim" not in data:
+            raise ValueError(
+                f"{path!r} is not a saved {cls.__name__} model (no internal-state configuration)"
+            )
+        for key in ("z_dim", "privileged_critic"):
+            if key in kwargs and kwargs[key] != data[key]:
                 raise ValueError(
-                    f"{path!r} is not a saved {cls.__name__} model (no internal-state configuration)"
+                    f"cannot load a model saved with {key}={data[key]!r} as {key}={kwargs[key]!r}: "
+                    "the internal state's configuration is part of the model"
                 )
-            for key in ("z_dim", "privileged_critic"):
-                if key in kwargs and kwargs[key] != data[key]:
-                    raise ValueError(
-                        f"cannot load a model saved with {key}={data[key]!r} as {key}={kwargs[key]!r}: "
-                        "the internal "
-                        "state's configuration is part of the model"
-                    )
-            if env is not None:
-                if isinstance(path, io.BufferedIOBase):
-                    path.seek(0)
-                loader = cls.__new__(cls)
-                loader.z_dim, loader.privileged_critic = int(data["z_dim"]), bool(data["privileged_critic"])
-                env = loader._stateful_env(env, data.get("verbose", 0))
-        return super().load(path, env, device, custom_objects, print_system_info, force_reset, **kwargs)  # type: ignore[misc]
+        if isinstance(path, io.BufferedIOBase):
+            path.seek(0)
+        config = (int(data["z_dim"]), bool(data["privileged_critic"]))
+        if env is not None:
+            loader = cls.__new__(cls)
+            loader.z_dim, loader.privileged_critic = config
+            env = loader._stateful_env(env, data.get("verbose", 0))
+        with _saved_config(*config):
+            return super().load(path, env, device, custom_objects, print_system_info, force_reset, **kwargs)  # type: ignore[misc]
 
     # ---------------------------------------------------------------- acting
     def predict(  # type: ignore[override]
@@ -187,7 +208,7 @@ class StatefulAlgorithmMixin:
         actions, z_next = layout.split(joint)
         next_state = (z_next, layout.encode(actions))
         if not vectorized:
-            actions = actions[0]
+            actions = actions.squeeze(axis=0)  # an np.ndarray, also for one Discrete action (SB3)
         return actions, next_state
 
     # ---------------------------------------------------------------- logging
@@ -239,11 +260,19 @@ class StatefulReplayBuffer(DictReplayBuffer):
             rewards=self.to_torch(self.rewards[batch_inds, env_inds].reshape(-1, 1)),
         )
 
-    def refresh(self, z_next: th.Tensor, tau: float = 1.0) -> None:
-        """Move the last sampled transitions' ``z'`` towards ``z_next`` (``tau = 1``: replace)."""
+    def refresh(self, z_next: th.Tensor, tau: float = 1.0) -> bool:
+        """Move the last sampled transitions' ``z'`` towards ``z_next`` (``tau = 1``: replace).
+
+        :param z_next: one fresh ``z'`` per sampled transition
+        :param tau: refresh rate (0: off)
+        :return: False when ``z_next`` is not finite (the buffer is left as it was), else True
+        """
         if self.last_batch_inds is None or tau == 0.0:
-            return
+            return True
         b, e = self.last_batch_inds, self.last_env_inds
+        self.last_batch_inds = self.last_env_inds = None
+        if not bool(th.isfinite(z_next).all()):
+            return False
         new = z_next.detach().cpu().numpy().astype(self.actions.dtype).reshape(len(b), self.z_dim)
         if tau != 1.0:
             new = (1.0 - tau) * self.actions[b, e, -self.z_dim :] + tau * new
@@ -252,7 +281,7 @@ class StatefulReplayBuffer(DictReplayBuffer):
         newest = (self.pos - 1) % self.buffer_size
         follows = (self.dones[b, e] == 0) & (b != newest)
         self.observations["z"][(b[follows] + 1) % self.buffer_size, e[follows]] = new[follows]
-        self.last_batch_inds = self.last_env_inds = None
+        return True
 
 
 def check_refresh_tau(value: float) -> None:

@@ -47,8 +47,8 @@ class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
         self.replay_buffer_kwargs = {**(self.replay_buffer_kwargs or {}), "z_dim": self.z_dim}  # type: ignore[has-type]
         super()._setup_model()  # type: ignore[misc]
 
-    def _critic_step(self, data: DictReplayBufferSamples, target_q: th.Tensor, log: StepLog) -> float:
-        """One guarded step on ``sum_k MSE(Q_k(s, z, a, z', a_prev), y)``; returns the loss."""
+    def _critic_step(self, data: DictReplayBufferSamples, target_q: th.Tensor, log: StepLog) -> bool:
+        """One guarded step on ``sum_k MSE(Q_k(s, z, a, z', a_prev), y)``; returns whether it was taken."""
         critic = self.critic  # type: ignore[attr-defined]
 
         def loss_fn() -> th.Tensor:
@@ -56,7 +56,7 @@ class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
 
         result = guarded_optimizer_step(critic.optimizer, list(critic.parameters()), loss_fn)
         log.add(result)
-        return result.loss_before
+        return result.accepted
 
     def _log_off_policy(
         self,
@@ -66,12 +66,15 @@ class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
         z_entropy: float,
         z_noise: float,
         extra: dict[str, Any],
+        other_skips: int = 0,
     ) -> None:
+        """Record the losses, ``train/nonfinite_skips`` (actor, critic and ``other_skips``), ``extra`` (key ->
+        values to average) and the internal-state statistics."""
         logger = self.logger  # type: ignore[attr-defined]
         logger.record("train/n_updates", self._n_updates, exclude="tensorboard")  # type: ignore[attr-defined]
         record_mean(logger, "train/actor_loss", [x for x in actor_log.losses if np.isfinite(x)])
         record_mean(logger, "train/critic_loss", [x for x in critic_log.losses if np.isfinite(x)])
-        logger.record("train/nonfinite_skips", actor_log.nonfinite + critic_log.nonfinite)
+        logger.record("train/nonfinite_skips", actor_log.nonfinite + critic_log.nonfinite + other_skips)
         for key, values in extra.items():
             record_mean(logger, key, values)
         self._record_state_stats(z, z_entropy, z_noise)

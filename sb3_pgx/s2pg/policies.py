@@ -11,6 +11,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.common.preprocessing import get_flattened_obs_dim, preprocess_obs
 from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
@@ -26,11 +27,50 @@ from sb3_pgx.s2pg.kernel import (
 
 
 def _dims(observation_space: spaces.Dict, action_space: spaces.Box) -> tuple[int, int, int, int]:
-    """``(obs_dim, z_dim, prev_dim, joint action dim)`` of the augmented spaces."""
-    obs_dim = int(np.prod(observation_space["obs"].shape))
+    """``(obs_dim, z_dim, prev_dim, joint action dim)`` of the augmented spaces (``obs_dim`` after one-hot
+    encoding)."""
+    obs_dim = get_flattened_obs_dim(observation_space["obs"])
     z_dim = int(observation_space["z"].shape[0])
     prev_dim = int(observation_space["prev_action"].shape[0])
     return obs_dim, z_dim, prev_dim, int(action_space.shape[0])
+
+
+def flat_obs(obs: th.Tensor, space: spaces.Space) -> th.Tensor:
+    """The env's observation as a float batch of vectors: one-hot for ``Discrete`` / ``MultiDiscrete`` (SB3's
+    ``preprocess_obs``, without image scaling), flattened.
+
+    :param obs: a batch of the env's observations
+    :param space: the env's observation space
+    """
+    return preprocess_obs(obs, space, normalize_images=False).float().flatten(1)
+
+
+class AugmentedObservationPolicy:
+    """Put it first in the bases of an S2PG policy: ``predict`` acts on the augmented observation only (the
+    policy cannot carry the internal state; the algorithm's ``predict`` does)."""
+
+    def predict(
+        self,
+        observation: np.ndarray | dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """SB3's ``predict`` on ``Dict(obs, z, prev_action[, privileged])``; returns joint actions ``[a; z']``.
+
+        :param observation: the augmented observation (a ``ValueError`` for the env's own observation)
+        :param state: unused (the internal state is part of the observation)
+        :param episode_start: unused
+        :param deterministic: use the means of ``a`` and ``z'``
+        :return: the joint action(s) and ``state``
+        """
+        if not isinstance(observation, dict) or not {"obs", "z", "prev_action"} <= observation.keys():
+            raise ValueError(
+                "an S2PG policy's predict takes the augmented observation Dict(obs, z, prev_action[, "
+                "privileged]); to act from the env's observations use model.predict(obs, state, "
+                "episode_start), which carries the internal state"
+            )
+        return super().predict(observation, state, episode_start, deterministic)  # type: ignore[misc]
 
 
 class JointDistribution:
@@ -87,7 +127,7 @@ class JointDistribution:
         return th.cat([a, z], dim=-1)
 
 
-class S2PGActorCriticPolicy(ActorCriticPolicy):
+class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
     """S2PG-PPO policy (official ``PPOActorBPTTNetwork`` / ``PPONetwork_prev_a``, reference B.2-B.4).
 
     ``h' = kernel(o, z, a_prev)``; action mean (or logits) = MLP([ReLU(W o), h']); ``z' ~ N(h', sigma_z^2)``;
@@ -188,10 +228,10 @@ class S2PGActorCriticPolicy(ActorCriticPolicy):
             self.value_head.apply(lambda m: self.init_weights(m, 1.0))
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
 
-    @staticmethod
-    def _split_obs(obs: PyTorchObs) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+    def _split_obs(self, obs: PyTorchObs) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         assert isinstance(obs, dict)
-        return obs["obs"].float().flatten(1), obs["z"].float(), obs["prev_action"].float()
+        o = flat_obs(obs["obs"], self.observation_space["obs"])  # type: ignore[index]
+        return o, obs["z"].float(), obs["prev_action"].float()
 
     def get_distribution(self, obs: PyTorchObs) -> JointDistribution:  # type: ignore[override]
         o, z, prev = self._split_obs(obs)
@@ -247,13 +287,14 @@ class StatefulActor(nn.Module):
         super().__init__()
         obs_dim, _, prev_dim, _ = _dims(observation_space, spaces.Box(-1, 1, (action_dim + z_dim,)))
         self.action_dim, self.z_dim, self.stochastic = action_dim, z_dim, stochastic
+        self.obs_space = observation_space["obs"]
         self.kernel = StatefulKernel(obs_dim, prev_dim, z_dim, n_features, kernel_rate)
         self.obs_embed = nn.Sequential(nn.Linear(obs_dim, n_features), nn.ReLU())
         out = 2 * action_dim + z_dim if stochastic else action_dim
         self.head = nn.Sequential(*create_mlp(n_features + z_dim, out, net_arch, nn.ReLU))
 
     def _heads(self, obs: dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor]:
-        o, z, prev = obs["obs"].float().flatten(1), obs["z"].float(), obs["prev_action"].float()
+        o, z, prev = flat_obs(obs["obs"], self.obs_space), obs["z"].float(), obs["prev_action"].float()
         z_mean = self.kernel(o, z, prev)
         return z_mean, self.head(th.cat([self.obs_embed(o), z_mean], dim=-1))
 
@@ -295,14 +336,15 @@ class StatefulCritic(nn.Module):
     ):
         super().__init__()
         self.keys = [k for k in ("obs", "privileged", "z", "prev_action") if k in observation_space.spaces]
-        in_dim = sum(int(np.prod(observation_space[k].shape)) for k in self.keys) + joint_action_dim
+        self.spaces = {k: observation_space[k] for k in self.keys}
+        in_dim = sum(get_flattened_obs_dim(space) for space in self.spaces.values()) + joint_action_dim
         self.q_networks = nn.ModuleList(
             nn.Sequential(*create_mlp(in_dim, 1, net_arch, nn.ReLU)) for _ in range(n_critics)
         )
         self.share_features_extractor = False
 
     def _input(self, obs: dict[str, th.Tensor], actions: th.Tensor) -> th.Tensor:
-        return th.cat([obs[k].float().flatten(1) for k in self.keys] + [actions], dim=-1)
+        return th.cat([flat_obs(obs[k], space) for k, space in self.spaces.items()] + [actions], dim=-1)
 
     def forward(self, obs: dict[str, th.Tensor], actions: th.Tensor) -> tuple[th.Tensor, ...]:
         x = self._input(obs, actions)
@@ -312,7 +354,7 @@ class StatefulCritic(nn.Module):
         return self.q_networks[0](self._input(obs, actions))
 
 
-class S2PGOffPolicy(BasePolicy):
+class S2PGOffPolicy(AugmentedObservationPolicy, BasePolicy):
     """Actor, twin critic and their targets for S2PG-SAC / S2PG-TD3 (joint action squashed to [-1, 1]).
 
     :param observation_space: the augmented ``Dict`` space

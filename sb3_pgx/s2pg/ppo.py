@@ -3,21 +3,23 @@ ratio."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from torch.nn import functional as F
 
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
-from sb3_pgx.common.validation import check_choice, check_positive
+from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
 from sb3_pgx.s2pg.common import StatefulAlgorithmMixin
 from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
+
+SelfS2PGPPO = TypeVar("SelfS2PGPPO", bound="S2PGPPO")
 
 
 class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
@@ -40,7 +42,8 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGActorCriticPolicy` subclass
-    :param env: the env (1-D ``Box`` observations, ``Box`` or ``Discrete`` actions) or its id
+    :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``
+        actions of any shape or ``Discrete`` actions) or its id
     :param z_dim: internal-state dimension (>= 1; official 128). Defaults to 128.
     :param learning_rate: learning rate (or schedule)
     :param n_steps: steps per env per rollout
@@ -109,6 +112,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
                 "privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3"
             )
         check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
+        check_at_least("n_epochs", n_epochs, 1)
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         env = self._init_stateful(env, z_dim, False, verbose)
         self.advantage_normalization = advantage_normalization
@@ -141,9 +145,70 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         if _init_setup_model:
             self._setup_model()
 
+    def learn(
+        self: SelfS2PGPPO,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "S2PGPPO",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfS2PGPPO:
+        """SB3's ``learn``; TensorBoard runs are named ``S2PGPPO_<n>`` (not the parent algorithm's name)."""
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
     def _setup_model(self) -> None:
         self.policy_kwargs["n_discrete"] = self.action_layout.n_discrete
         super()._setup_model()
+
+    def _minibatch_loss(
+        self,
+        data: Any,
+        advantages: th.Tensor,
+        clip_range: float,
+        clip_range_vf: float | None,
+    ) -> tuple[th.Tensor, dict[str, float]]:
+        """PPO's loss on one minibatch with the joint ratio of ``(a, z')``, and its statistics.
+
+        :param data: the minibatch (``DictRolloutBufferSamples``)
+        :param advantages: its (normalised) advantages
+        :param clip_range: PPO clip range
+        :param clip_range_vf: value clip range (None: no clipping)
+        :return: the loss and ``{"pg", "vf", "ent", "clip", "kl"}`` (policy and value losses, entropy, clip
+            fraction, approximate KL)
+        """
+        values, log_prob, entropy = self.policy.evaluate_actions(data.observations, data.actions)
+        values = values.flatten()
+        log_ratio = log_prob - data.old_log_prob
+        ratio = th.exp(log_ratio)  # joint ratio of (a, z')
+        policy_loss = -th.min(
+            advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
+        ).mean()
+        if clip_range_vf is not None:
+            values = data.old_values + th.clamp(values - data.old_values, -clip_range_vf, clip_range_vf)
+        value_loss = F.mse_loss(data.returns, values)
+        stats = (
+            th.stack(
+                [
+                    policy_loss,
+                    value_loss,
+                    entropy.mean(),
+                    ((ratio - 1).abs() > clip_range).float().mean(),
+                    ((ratio - 1) - log_ratio).mean(),
+                ]
+            )
+            .detach()
+            .tolist()
+        )  # one sync
+        loss = policy_loss - self.ent_coef * entropy.mean() + self.vf_coef * value_loss
+        return loss, dict(zip(("pg", "vf", "ent", "clip", "kl"), stats, strict=True))
 
     def train(self) -> None:
         """PPO's clipped surrogate with the joint ratio of ``(a, z')`` (paper Eq. 2 on the augmented MDP)."""
@@ -161,56 +226,43 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         per_minibatch = self.normalize_advantage and self.advantage_normalization == "minibatch"
         params = list(self.policy.parameters())
         log = StepLog()
-        pg_losses, value_losses, entropies, clip_fractions, approx_kls = [], [], [], [], []
+        logged: dict[str, list[float]] = {key: [] for key in ("pg", "vf", "ent", "clip", "kl")}
         continue_training = True
-        for _ in range(self.n_epochs):
+        for epoch in range(self.n_epochs):
             for data in buffer.get(self.batch_size):
                 advantages = data.advantages
                 if per_minibatch and len(advantages) > 1:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-                stats: dict[str, th.Tensor] = {}
-
-                def loss_fn(data=data, advantages=advantages, stats=stats) -> th.Tensor:
-                    values, log_prob, entropy = self.policy.evaluate_actions(data.observations, data.actions)
-                    values = values.flatten()
-                    log_ratio = log_prob - data.old_log_prob
-                    ratio = th.exp(log_ratio)  # joint ratio of (a, z')
-                    policy_loss = -th.min(
-                        advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
-                    ).mean()
-                    if clip_range_vf is not None:
-                        values = data.old_values + th.clamp(
-                            values - data.old_values, -clip_range_vf, clip_range_vf
-                        )
-                    value_loss = F.mse_loss(data.returns, values)
-                    stats.update(
-                        pg=policy_loss.detach(),
-                        vf=value_loss.detach(),
-                        ent=entropy.mean().detach(),
-                        clip=((ratio - 1).abs() > clip_range).float().mean().detach(),
-                        kl=((ratio - 1) - log_ratio).mean().detach(),
-                    )
-                    return policy_loss - self.ent_coef * entropy.mean() + self.vf_coef * value_loss
-
-                result = guarded_optimizer_step(self.policy.optimizer, params, loss_fn, self.max_grad_norm)  # type: ignore[arg-type]
+                loss, stats = self._minibatch_loss(data, advantages, clip_range, clip_range_vf)
+                if self.target_kl is not None and stats["kl"] > 1.5 * self.target_kl:
+                    # SB3's PPO: stop before the step that would take the policy too far
+                    logged["kl"].append(stats["kl"])
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {stats['kl']:.2f}")
+                    break
+                result = guarded_optimizer_step(
+                    self.policy.optimizer, params, lambda loss=loss: loss, self.max_grad_norm
+                )  # type: ignore[arg-type]
                 log.add(result)
                 if result.accepted:
-                    pg_losses.append(float(stats["pg"]))
-                    value_losses.append(float(stats["vf"]))
-                    entropies.append(float(stats["ent"]))
-                    clip_fractions.append(float(stats["clip"]))
-                    approx_kls.append(float(stats["kl"]))
-                    if self.target_kl is not None and approx_kls[-1] > 1.5 * self.target_kl:
-                        continue_training = False
-                        break
+                    for key, value in stats.items():
+                        logged[key].append(value)
             self._n_updates += 1
             if not continue_training:
                 break
-        record_mean(self.logger, "train/policy_gradient_loss", pg_losses)
-        record_mean(self.logger, "train/value_loss", value_losses)
-        record_mean(self.logger, "train/entropy", entropies)
-        record_mean(self.logger, "train/clip_fraction", clip_fractions)
-        record_mean(self.logger, "train/approx_kl", approx_kls)
+        self._log_train(logged, log, clip_range)
+
+    def _log_train(self, logged: dict[str, list[float]], log: StepLog, clip_range: float) -> None:
+        """Record the means of the accepted minibatches' statistics and the internal-state statistics."""
+        for key, name in (
+            ("pg", "policy_gradient_loss"),
+            ("vf", "value_loss"),
+            ("ent", "entropy"),
+            ("clip", "clip_fraction"),
+            ("kl", "approx_kl"),
+        ):
+            record_mean(self.logger, f"train/{name}", logged[key])
         self.logger.record("train/nonfinite_skips", log.nonfinite)
         self.logger.record("train/clip_range", clip_range)
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -218,6 +270,6 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             "train/std",
             float(self.policy.log_std.detach().exp().mean()) if self.policy.log_std.numel() else 0.0,
         )
-        z = th.as_tensor(buffer.observations["z"]).reshape(-1, self.z_dim)
+        z = th.as_tensor(self.rollout_buffer.observations["z"]).reshape(-1, self.z_dim)
         z_log_std = self.policy.z_log_std.detach()
         self._record_state_stats(z, gaussian_entropy(z_log_std), z_log_std.exp().mean())

@@ -3,19 +3,21 @@ temperatures."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import torch as th
 from stable_baselines3 import SAC
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, Schedule
+from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import polyak_update
 
 from sb3_pgx.common.base import AtomicSaveMixin
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
 from sb3_pgx.s2pg.off_policy import StatefulOffPolicyMixin
 from sb3_pgx.s2pg.policies import S2PGSACPolicy
+
+SelfS2PGSAC = TypeVar("SelfS2PGSAC", bound="S2PGSAC")
 
 
 def _temperature(value: str | float, name: str, device: th.device) -> tuple[th.Tensor, bool]:
@@ -54,7 +56,8 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGSACPolicy` subclass
-    :param env: the env (1-D ``Box`` observations and actions) or its id
+    :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``
+        actions of any shape) or its id
     :param z_dim: internal-state dimension (>= 1; default 32)
     :param learning_rate: learning rate of actor, critic and temperatures (or schedule)
     :param buffer_size: replay size
@@ -153,6 +156,25 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         if _init_setup_model:
             self._setup_model()
 
+    def learn(
+        self: SelfS2PGSAC,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "S2PGSAC",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfS2PGSAC:
+        """SB3's ``learn``; TensorBoard runs are named ``S2PGSAC_<n>`` (not the parent algorithm's name)."""
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
     def _setup_model(self) -> None:
         layout = self.action_layout
         if self.target_entropy == "auto":
@@ -178,10 +200,14 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
             state_dicts = [*state_dicts, "z_ent_coef_optimizer"]
         return state_dicts, variables
 
-    def _temperature_step(self, log_prob_a: th.Tensor, log_prob_z: th.Tensor) -> None:
-        """``-log alpha (log pi^a + H_a) - log alpha_z (log q + H_z)`` over the learned temperatures.
+    def _temperature_step(self, log_prob_a: th.Tensor, log_prob_z: th.Tensor, log: StepLog) -> None:
+        """One guarded step on ``-log alpha (log pi^a + H_a) - log alpha_z (log q + H_z)`` over the learned
+        temperatures (a non-finite loss or gradient leaves them and their optimizer untouched).
 
-        Called only after an accepted actor step, whose finite loss implies finite log-probabilities."""
+        :param log_prob_a: ``log pi^a(a|.)`` of the actor-loss sample
+        :param log_prob_z: ``log q(z'|.)`` of the actor-loss sample
+        :param log: the step record (skips are counted in ``train/nonfinite_skips``)
+        """
         terms = []
         if self.ent_coef_optimizer is not None:
             terms.append((self.log_ent_coef, log_prob_a, self.target_entropy))
@@ -190,17 +216,51 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         optimizer = self.ent_coef_optimizer or self.z_ent_coef_optimizer
         if optimizer is None:
             return
-        loss = sum(-(log_coef * (log_prob + target).detach()).mean() for log_coef, log_prob, target in terms)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[union-attr]
-        optimizer.step()
+
+        def loss_fn() -> th.Tensor:
+            return sum(
+                -(log_coef * (log_prob + target).detach()).mean() for log_coef, log_prob, target in terms
+            )  # type: ignore[return-value]
+
+        log.add(guarded_optimizer_step(optimizer, [log_coef for log_coef, _, _ in terms], loss_fn))
+
+    def _critic_update(
+        self,
+        data: DictReplayBufferSamples,
+        alpha: th.Tensor,
+        alpha_z: th.Tensor,
+        gradient_step: int,
+        log: StepLog,
+    ) -> None:
+        """Guarded critic step on ``y = r + gamma (1 - d) [min_k Q'_k(s', a'', z'') - alpha log pi^a(a''|.)]``,
+        then the Polyak update of the target (only after an accepted step).
+
+        :param data: the sampled transitions
+        :param alpha: temperature of ``a``
+        :param alpha_z: temperature of ``z'`` (used only with ``add_z_entropy_to_target``)
+        :param gradient_step: index of this gradient step in ``train()``
+        :param log: the critic's step record
+        """
+        with th.no_grad():
+            next_joint, next_logp_a, next_logp_z, _ = self.actor.action_log_prob(data.next_observations)
+            next_q = th.min(
+                th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True
+            ).values
+            next_q = next_q - alpha * next_logp_a.reshape(-1, 1)
+            if self.add_z_entropy_to_target:
+                next_q = next_q - alpha_z * next_logp_z.reshape(-1, 1)
+            target_q = data.rewards + (1 - data.dones) * self.gamma * next_q
+        if self._critic_step(data, target_q, log) and gradient_step % self.target_update_interval == 0:
+            polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+            polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
         self.policy.set_training_mode(True)
         optimizers = [self.actor.optimizer, self.critic.optimizer]
         optimizers += [o for o in (self.ent_coef_optimizer, self.z_ent_coef_optimizer) if o is not None]
         self._update_learning_rate(optimizers)
-        actor_log, critic_log = StepLog(), StepLog()
+        actor_log, critic_log, temperature_log = StepLog(), StepLog(), StepLog()
+        refresh_skips = 0  # refreshes refused because z' was not finite
         stats: list[th.Tensor] = []  # per step: alpha, alpha_z, entropy of a, entropy of z', sigma_z
         z_batches = []
         for gradient_step in range(gradient_steps):
@@ -223,28 +283,19 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
                 q_pi = th.min(th.cat(self.critic(data.observations, joint), dim=1), dim=1).values
                 return (alpha * log_prob_a + alpha_z * log_prob_z - q_pi).mean()
 
-            actor_log.add(
-                guarded_optimizer_step(self.actor.optimizer, list(self.actor.parameters()), actor_loss_fn)
+            actor_result = guarded_optimizer_step(
+                self.actor.optimizer, list(self.actor.parameters()), actor_loss_fn
             )
-            if "joint" not in sample:  # non-finite loss: nothing sampled usable
+            actor_log.add(actor_result)
+            if actor_result.accepted:  # the two temperatures, each against its own target entropy
+                self._temperature_step(sample["logp_a"], sample["logp_z"], temperature_log)
+            self._critic_update(data, alpha, alpha_z, gradient_step, critic_log)
+            if not actor_result.accepted:
                 continue
-            # the two temperatures, each against its own target entropy
-            self._temperature_step(sample["logp_a"], sample["logp_z"])
-            with th.no_grad():
-                next_joint, next_logp_a, next_logp_z, _ = self.actor.action_log_prob(data.next_observations)
-                next_q = th.min(
-                    th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True
-                ).values
-                next_q = next_q - alpha * next_logp_a.reshape(-1, 1)
-                if self.add_z_entropy_to_target:
-                    next_q = next_q - alpha_z * next_logp_z.reshape(-1, 1)
-                target_q = data.rewards + (1 - data.dones) * self.gamma * next_q
-            self._critic_step(data, target_q, critic_log)
-            if gradient_step % self.target_update_interval == 0:
-                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
-                polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
             # replay refresh of z' with the current kernel's sample (reference B.3)
-            self.replay_buffer.refresh(sample["joint"][:, -self.z_dim :], self.z_refresh_tau)
+            refresh_skips += not self.replay_buffer.refresh(
+                sample["joint"][:, -self.z_dim :], self.z_refresh_tau
+            )
             stats.append(
                 th.stack(
                     [
@@ -261,4 +312,6 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         z = th.cat(z_batches) if z_batches else th.zeros(1, self.z_dim)
         means = th.stack(stats).mean(0).tolist() if stats else [float("nan")] * 5  # one sync per train()
         extra = {"train/ent_coef": [means[0]], "train/z_ent_coef": [means[1]], "train/entropy_a": [means[2]]}
-        self._log_off_policy(actor_log, critic_log, z, means[3], means[4], extra)
+        self._log_off_policy(
+            actor_log, critic_log, z, means[3], means[4], extra, temperature_log.nonfinite + refresh_skips
+        )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
 from stable_baselines3 import TD3
 from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, Schedule
+from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import polyak_update
 
 from sb3_pgx.common.base import AtomicSaveMixin
@@ -18,6 +18,8 @@ from sb3_pgx.common.validation import check_positive
 from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.off_policy import StatefulOffPolicyMixin
 from sb3_pgx.s2pg.policies import S2PGTD3Policy
+
+SelfS2PGTD3 = TypeVar("SelfS2PGTD3", bound="S2PGTD3")
 
 
 class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
@@ -38,7 +40,8 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     untouched), counted in ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGTD3Policy` subclass
-    :param env: the env (1-D ``Box`` observations and actions) or its id
+    :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``
+        actions of any shape) or its id
     :param z_dim: internal-state dimension (>= 1; default 32)
     :param learning_rate: learning rate (or schedule); official 1e-3
     :param buffer_size: replay size
@@ -150,6 +153,25 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
         if _init_setup_model:
             self._setup_model()
 
+    def learn(
+        self: SelfS2PGTD3,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "S2PGTD3",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfS2PGTD3:
+        """SB3's ``learn``; TensorBoard runs are named ``S2PGTD3_<n>`` (not the parent algorithm's name)."""
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
     def _target_noise(self, like: th.Tensor) -> th.Tensor:
         """Per-dimension clipped target smoothing noise: ``a`` (0.2, 0.5), ``z'`` (0.5 std_z, 1.25 std_z)."""
         a_dim = like.shape[1] - self.z_dim
@@ -168,10 +190,33 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
         noise = th.randn_like(like) * std
         return th.maximum(th.minimum(noise, clip), -clip)
 
+    def _actor_update(self, data: DictReplayBufferSamples, critic_accepted: bool, log: StepLog) -> None:
+        """Guarded actor step on ``-Q_1(s, z, mu^a, mu^z, a_prev)``, then the Polyak updates of both targets
+        (only when this gradient step's critic and actor steps were both taken).
+
+        :param data: the sampled transitions
+        :param critic_accepted: whether this gradient step's critic step was taken
+        :param log: the actor's step record
+        """
+        # deterministic stateful PG: gradients reach the kernel through dQ/dz'
+        result = guarded_optimizer_step(
+            self.actor.optimizer,
+            list(self.actor.parameters()),
+            lambda: -self.critic.q1_forward(data.observations, self.actor(data.observations)).mean(),
+        )
+        log.add(result)
+        if not (critic_accepted and result.accepted):
+            return
+        polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+        polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
+        polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
+        polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
+
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
         self.policy.set_training_mode(True)
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
         actor_log, critic_log = StepLog(), StepLog()
+        refresh_skips = 0  # refreshes refused because z' was not finite
         z_batches = []
         for _ in range(gradient_steps):
             self._n_updates += 1
@@ -184,30 +229,16 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
                     th.cat(self.critic_target(data.next_observations, next_joint), dim=1), dim=1, keepdim=True
                 ).values
                 target_q = data.rewards + (1 - data.dones) * self.gamma * next_q
-            self._critic_step(data, target_q, critic_log)
+            critic_accepted = self._critic_step(data, target_q, critic_log)
             if self._n_updates % self.policy_delay == 0:
-                # deterministic stateful PG: gradients reach the kernel through dQ/dz'
-                actor_log.add(
-                    guarded_optimizer_step(
-                        self.actor.optimizer,
-                        list(self.actor.parameters()),
-                        lambda data=data: (
-                            -self.critic.q1_forward(data.observations, self.actor(data.observations)).mean()
-                        ),
-                    )
-                )
-                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
-                polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
-                polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
-                polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
+                self._actor_update(data, critic_accepted, actor_log)
             with th.no_grad():  # replay refresh of z' with the current deterministic kernel (reference B.3)
-                self.replay_buffer.refresh(
-                    self.actor(data.observations)[:, -self.z_dim :], self.z_refresh_tau
-                )
+                z_next = self.actor(data.observations)[:, -self.z_dim :]
+            refresh_skips += not self.replay_buffer.refresh(z_next, self.z_refresh_tau)
             z_batches.append(data.observations["z"])
         z = th.cat(z_batches) if z_batches else th.zeros(1, self.z_dim)
         # entropy of the exploration kernel N(mu^z, std_z^2) (before clipping)
         z_entropy = float(
             gaussian_entropy(th.full((self.z_dim,), float(np.log(max(self.z_noise_std, 1e-12)))))
         )
-        self._log_off_policy(actor_log, critic_log, z, z_entropy, self.z_noise_std, {})
+        self._log_off_policy(actor_log, critic_log, z, z_entropy, self.z_noise_std, {}, refresh_skips)

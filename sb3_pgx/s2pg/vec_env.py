@@ -23,12 +23,15 @@ from sb3_pgx.common.validation import check_at_least, check_space
 PRIVILEGED_INFO_KEY = "privileged_state"
 #: attribute (reachable with ``get_wrapper_attr``) giving the privileged state's space
 PRIVILEGED_SPACE_ATTR = "privileged_observation_space"
+#: observation spaces of the env S2PG accepts (Discrete / MultiDiscrete are one-hot encoded by the policies)
+OBSERVATION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
 
 class ActionLayout:
     """How a joint action ``[a; z']`` is laid out and how ``a`` is fed back as ``a_prev``.
 
-    :param action_space: the env's action space (``Box`` or ``Discrete``)
+    :param action_space: the env's action space (``Box`` of any shape, flattened in the joint action, or
+        ``Discrete``)
     :param z_dim: internal-state dimension
     :param z_bound: bound of ``z'`` (``inf``: unbounded Gaussian, S2PG-PPO; ``1``: squashed/clipped, SAC/TD3)
     """
@@ -47,14 +50,11 @@ class ActionLayout:
             low, high = np.array([0.0], np.float32), np.array([self.n_discrete - 1], np.float32)
             self.prev_space = spaces.Box(0.0, 1.0, (self.n_discrete,), np.float32)
             self._scale = None
-        else:
-            if len(action_space.shape) != 1:
-                raise ValueError(
-                    f"unsupported action_space {action_space!r}: allowed are 1-D Box and Discrete"
-                )
+        else:  # a Box of any shape is flattened into the joint action and reshaped in ``split``
             self.n_discrete = None
-            self.action_dim = self.prev_dim = int(action_space.shape[0])
-            low, high = action_space.low.astype(np.float32), action_space.high.astype(np.float32)
+            self.action_dim = self.prev_dim = int(np.prod(action_space.shape))
+            low = action_space.low.astype(np.float32).reshape(-1)
+            high = action_space.high.astype(np.float32).reshape(-1)
             bounded = bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high)))
             # a_prev is fed to the networks in [-1, 1] when the env bounds are finite
             self._scale = (low, high) if bounded else None
@@ -71,7 +71,7 @@ class ActionLayout:
         actions, z_next = joint[:, : self.action_dim], joint[:, self.action_dim :].copy()
         if self.n_discrete is not None:
             return np.clip(np.rint(actions[:, 0]), 0, self.n_discrete - 1).astype(np.int64), z_next
-        return actions.copy(), z_next
+        return actions.reshape((-1, *self.action_space.shape)).copy(), z_next
 
     def encode(self, actions: np.ndarray) -> np.ndarray:
         """The network input ``a_prev`` for a batch of env actions (one-hot for Discrete, [-1, 1] for bounded
@@ -110,16 +110,15 @@ def privileged_space_of(venv: VecEnv) -> spaces.Box:
 class S2PGVecEnv(VecEnvWrapper):
     """Observation ``Dict(obs, z, prev_action[, privileged])``, action ``Box([a; z'])``.
 
-    :param venv: the env (1-D ``Box`` observations; ``Box`` or ``Discrete`` actions)
+    :param venv: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box`` or
+        ``Discrete`` actions)
     :param z_dim: internal-state dimension (>= 1)
     :param z_bound: bound of ``z'`` (see :class:`ActionLayout`)
     :param privileged: also expose the env's privileged state (for the critic only)
     """
 
     def __init__(self, venv: VecEnv, z_dim: int, z_bound: float = np.inf, privileged: bool = False) -> None:
-        check_space("observation_space", venv.observation_space, (spaces.Box,))
-        if len(venv.observation_space.shape) != 1:
-            raise ValueError(f"unsupported observation_space {venv.observation_space!r}: allowed are 1-D Box")
+        check_space("observation_space", venv.observation_space, OBSERVATION_SPACES)
         self.layout = ActionLayout(venv.action_space, z_dim, z_bound)
         self.z_dim = int(z_dim)
         self.privileged = bool(privileged)

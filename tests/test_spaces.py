@@ -30,6 +30,7 @@ OBSERVATION_SPACES = {
     "dict": spaces.Dict({"a": spaces.Box(-1.0, 1.0, (2,), np.float32), "b": spaces.Discrete(3)}),
 }
 ALL = set(ACTION_SPACES) | set(OBSERVATION_SPACES)
+S2PG_OBSERVATIONS = {"box", "discrete", "multi-discrete", "multi-binary"}
 SPLIT_ACTOR_CRITIC = {"actions": set(ACTION_SPACES), "observations": set(OBSERVATION_SPACES)}
 #: what each class accepts; everything else must raise a ValueError that names the space
 SUPPORTED: dict[type, dict[str, set[str]]] = {
@@ -38,9 +39,9 @@ SUPPORTED: dict[type, dict[str, set[str]]] = {
     TRPOReg: SPLIT_ACTOR_CRITIC,
     Rank1NPG: SPLIT_ACTOR_CRITIC,
     REINFORCE: SPLIT_ACTOR_CRITIC,
-    S2PGPPO: {"actions": {"box", "box-2d", "discrete"}, "observations": {"box", "discrete", "multi-discrete"}},
-    S2PGSAC: {"actions": {"box", "box-2d"}, "observations": {"box", "discrete", "multi-discrete"}},
-    S2PGTD3: {"actions": {"box", "box-2d"}, "observations": {"box", "discrete", "multi-discrete"}},
+    S2PGPPO: {"actions": {"box", "box-2d", "discrete"}, "observations": S2PG_OBSERVATIONS},
+    S2PGSAC: {"actions": {"box", "box-2d"}, "observations": S2PG_OBSERVATIONS},
+    S2PGTD3: {"actions": {"box", "box-2d"}, "observations": S2PG_OBSERVATIONS},
 }
 
 

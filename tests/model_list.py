@@ -24,7 +24,13 @@ from sb3_pgx.optim import NegativeMomentum
 TINY_NET = {"net_arch": {"pi": [16], "vf": [16]}}
 ON_POLICY = {"n_steps": 32, "n_epochs": 2, "n_critic_epochs": 1, "policy_kwargs": TINY_NET}
 S2PG_TINY = {"z_dim": 2, "policy_kwargs": {"n_features": 8}}
-OFF_POLICY = {"learning_starts": 16, "batch_size": 16, "buffer_size": 2000, "train_freq": 8, "gradient_steps": 2}
+OFF_POLICY = {
+    "learning_starts": 16,
+    "batch_size": 16,
+    "buffer_size": 2000,
+    "train_freq": 8,
+    "gradient_steps": 2,
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,14 @@ class Case:
 
 def _rank1(fisher: str, **kwargs: Any) -> Case:
     extra = "-".join(f"{k}={v}" for k, v in kwargs.items())
-    config = {**ON_POLICY, "batch_size": 16, "n_epochs": 1, "critic_batch_size": 16, "fisher": fisher, **kwargs}
+    config = {
+        **ON_POLICY,
+        "batch_size": 16,
+        "n_epochs": 1,
+        "critic_batch_size": 16,
+        "fisher": fisher,
+        **kwargs,
+    }
     return Case(Rank1NPG, config, name=f"Rank1NPG-{fisher}" + (f"-{extra}" if extra else ""))
 
 
@@ -79,10 +92,17 @@ MODEL_LIST: list[Case] = [
     _rank1("minibatch", kl_rescale=True),
     _rank1("minibatch", line_search=True),
     *(
-        Case(REINFORCE, {"update": update, "policy_kwargs": TINY_NET}, env_id="CartPole-v1", name=f"REINFORCE-{update}")
+        Case(
+            REINFORCE,
+            {"update": update, "policy_kwargs": TINY_NET},
+            env_id="CartPole-v1",
+            name=f"REINFORCE-{update}",
+        )
         for update in ("adam", "hessian", "rk2")
     ),
-    Case(REINFORCE, {"update": "hessian", "policy_kwargs": TINY_NET}, budget=256, name="REINFORCE-hessian-box"),
+    Case(
+        REINFORCE, {"update": "hessian", "policy_kwargs": TINY_NET}, budget=256, name="REINFORCE-hessian-box"
+    ),
     Case(
         REINFORCE,
         {"baseline": "value", "n_episodes": 2, "policy_kwargs": TINY_NET},
@@ -91,16 +111,39 @@ MODEL_LIST: list[Case] = [
     ),
     Case(
         REINFORCE,
-        {"policy_kwargs": {**TINY_NET, "optimizer_class": NegativeMomentum, "optimizer_kwargs": {"schedule": "apg"}}},
+        {
+            "policy_kwargs": {
+                **TINY_NET,
+                "optimizer_class": NegativeMomentum,
+                "optimizer_kwargs": {"schedule": "apg"},
+            }
+        },
         env_id="CartPole-v1",
         name="REINFORCE-negative-momentum",
     ),
     Case(S2PGPPO, {**S2PG_TINY, "n_steps": 32, "batch_size": 16, "n_epochs": 2}, name="S2PGPPO"),
-    Case(S2PGPPO, {**S2PG_TINY, "n_steps": 32, "batch_size": 16, "n_epochs": 2}, "CartPole-v1", name="S2PGPPO-discrete"),
+    Case(
+        S2PGPPO,
+        {**S2PG_TINY, "n_steps": 32, "batch_size": 16, "n_epochs": 2},
+        "CartPole-v1",
+        name="S2PGPPO-discrete",
+    ),
     Case(S2PGSAC, {**S2PG_TINY, **OFF_POLICY}, budget=64, name="S2PGSAC"),
-    Case(S2PGSAC, {**S2PG_TINY, **OFF_POLICY, "privileged_critic": True}, "S2PGMemory-v0", 64, "S2PGSAC-privileged"),
+    Case(
+        S2PGSAC,
+        {**S2PG_TINY, **OFF_POLICY, "privileged_critic": True},
+        "S2PGMemory-v0",
+        64,
+        "S2PGSAC-privileged",
+    ),
     Case(S2PGTD3, {**S2PG_TINY, **OFF_POLICY}, budget=64, name="S2PGTD3"),
-    Case(S2PGTD3, {**S2PG_TINY, **OFF_POLICY, "privileged_critic": True}, "S2PGMemory-v0", 64, "S2PGTD3-privileged"),
+    Case(
+        S2PGTD3,
+        {**S2PG_TINY, **OFF_POLICY, "privileged_critic": True},
+        "S2PGMemory-v0",
+        64,
+        "S2PGTD3-privileged",
+    ),
 ]
 
 #: one case per class, for the tests whose subject is the class rather than its configuration

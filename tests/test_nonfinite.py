@@ -35,7 +35,9 @@ class Poison(gym.Wrapper):
 
 
 def poisoned_env(case: Case, target: str, value: float):
-    return make_vec_env(case.env_id, n_envs=1, seed=0, wrapper_class=Poison, wrapper_kwargs={"target": target, "value": value})
+    return make_vec_env(
+        case.env_id, n_envs=1, seed=0, wrapper_class=Poison, wrapper_kwargs={"target": target, "value": value}
+    )
 
 
 def assert_nothing_non_finite(model) -> None:
@@ -68,3 +70,41 @@ def test_non_finite_reward(case: Case, value: float):
 @pytest.mark.parametrize("case", BOX_ACTION_CASES, ids=case_ids(BOX_ACTION_CASES))
 def test_non_finite_observation(case: Case):
     check(case, "observation", np.nan)
+
+
+# ------------------------------------------------------------------ the S2PG pieces behind these guarantees
+def test_replay_buffer_drops_a_non_finite_step_and_ends_the_z_chain_before_it():
+    import torch as th
+    from gymnasium import spaces
+
+    from sb3_pgx.s2pg.common import StatefulReplayBuffer
+
+    obs_space = spaces.Dict({"obs": spaces.Box(-1, 1, (2,)), "z": spaces.Box(-1, 1, (1,))})
+    buffer = StatefulReplayBuffer(8, obs_space, spaces.Box(-1, 1, (2,)), device="cpu", z_dim=1)
+
+    def step(value: float, reward: float = 0.0) -> None:
+        obs = {"obs": np.full((1, 2), value, np.float32), "z": np.zeros((1, 1), np.float32)}
+        buffer.add(obs, obs, np.zeros((1, 2), np.float32), np.array([reward]), np.array([False]), [{}])
+
+    step(0.1)
+    step(np.nan)  # not stored
+    step(0.3, reward=np.inf)  # not stored
+    step(0.4)
+    step(0.5)
+    assert buffer.pos == 3 and buffer.pop_dropped() == 2 and buffer.pop_dropped() == 0
+    assert np.allclose(buffer.observations["obs"][:3, 0, 0], [0.1, 0.4, 0.5])
+    buffer.last_batch_inds, buffer.last_env_inds = np.array([0, 1]), np.array([0, 0])
+    assert buffer.refresh(th.full((2, 1), 0.7))
+    # transition 0 is a chain end (the steps after it were dropped): its z' does not reach transition 1,
+    # transition 1's does reach transition 2
+    assert buffer.observations["z"][1, 0, 0] == 0.0 and buffer.observations["z"][2, 0, 0] == np.float32(0.7)
+
+
+def test_wrapper_restarts_a_non_finite_internal_state():
+    from sb3_pgx.s2pg.vec_env import S2PGVecEnv
+
+    env = S2PGVecEnv(make_vec_env("Pendulum-v1", n_envs=2, seed=0), z_dim=2)
+    env.reset()
+    joint = np.array([[0.1, np.nan, 0.5], [0.2, 0.3, 0.4]], np.float32)
+    obs, *_ = env.step(joint)
+    assert np.array_equal(obs["z"][0], [0.0, 0.0]) and np.allclose(obs["z"][1], [0.3, 0.4])

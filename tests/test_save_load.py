@@ -44,7 +44,9 @@ def test_save_load_then_continue(case: Case, tmp_path):
     assert_same_actions(before, predict(loaded, obs))
     assert loaded.num_timesteps == model.num_timesteps
 
-    with_env = case.cls.load(tmp_path / "model", env=make_vec_env(case.env_id, n_envs=1, seed=2), device="cpu")
+    with_env = case.cls.load(
+        tmp_path / "model", env=make_vec_env(case.env_id, n_envs=1, seed=2), device="cpu"
+    )
     assert_same_actions(before, predict(with_env, obs))
     with_env.learn(case.budget, reset_num_timesteps=False)
     assert with_env.num_timesteps >= model.num_timesteps + case.budget

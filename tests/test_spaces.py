@@ -59,7 +59,9 @@ class SpaceEnv(gym.Env):
         return self.observation_space.sample(), {}
 
     def step(self, action):
-        assert self.action_space.contains(np.asarray(action, dtype=self.action_space.dtype).reshape(self.action_space.shape))
+        assert self.action_space.contains(
+            np.asarray(action, dtype=self.action_space.dtype).reshape(self.action_space.shape)
+        )
         self._t += 1
         reward = 1.0 - float(np.abs(np.asarray(action, dtype=np.float64)).mean())
         return self.observation_space.sample(), reward, False, self._t >= 8, {}
@@ -101,7 +103,9 @@ def check_learn_and_predict(case: Case, obs: str, action: str, n_envs: int) -> N
     assert actions.shape == (n_envs, *ACTION_SPACES[action].shape)
     for a in actions:
         assert ACTION_SPACES[action].contains(a.astype(ACTION_SPACES[action].dtype))
-    single = observation[0] if not isinstance(observation, dict) else {k: v[0] for k, v in observation.items()}
+    single = (
+        observation[0] if not isinstance(observation, dict) else {k: v[0] for k, v in observation.items()}
+    )
     one, _ = model.predict(single, deterministic=True)
     assert isinstance(one, np.ndarray) and one.shape == ACTION_SPACES[action].shape
 

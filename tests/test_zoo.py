@@ -103,7 +103,9 @@ def test_train_enjoy_and_continue_every_zoo_key(algo, tmp_path):
     entry = yaml.safe_load(ours.read_text())[env_id]
     config = read_config(run_dir / env_id / "config.yml")
     overridden = {arg.split(":")[0] for arg in extra if ":" in arg}
-    for key in set(entry) - overridden - {"n_timesteps", "policy_kwargs", "normalize", "env_wrapper", "frame_stack"}:
+    for key in (
+        set(entry) - overridden - {"n_timesteps", "policy_kwargs", "normalize", "env_wrapper", "frame_stack"}
+    ):
         assert config[key] == entry[key], key
     assert_ok(run_zoo_enjoy(algo, env_id, logs, 50, "--exp-id", "1"))
     model = run_dir / f"{env_id}.zip"

@@ -64,6 +64,14 @@ class StatefulAlgorithmMixin:
     z_dim: int
     privileged_critic: bool
     env_action_space: spaces.Space
+    #: skipped non-finite updates and (SAC/TD3) non-finite steps not stored, since the model was created
+    nonfinite_skips_total: int = 0
+
+    def _record_nonfinite(self, skips: int) -> None:
+        """Add ``skips`` to :attr:`nonfinite_skips_total`; log both as ``train/nonfinite_skips(_total)``."""
+        self.nonfinite_skips_total += skips
+        self.logger.record("train/nonfinite_skips", skips)  # type: ignore[attr-defined]
+        self.logger.record("train/nonfinite_skips_total", self.nonfinite_skips_total)  # type: ignore[attr-defined]
 
     # ---------------------------------------------------------------- configuration and env
     def _init_stateful(
@@ -243,6 +251,35 @@ class StatefulReplayBuffer(DictReplayBuffer):
         self.z_dim = int(z_dim)
         self.last_batch_inds: np.ndarray | None = None
         self.last_env_inds: np.ndarray | None = None
+        #: True where the next stored transition does not follow this one (a non-finite step was dropped)
+        self.chain_ends = np.zeros((self.buffer_size, self.n_envs), dtype=bool)
+        #: non-finite steps not stored since the last :meth:`pop_dropped`
+        self.dropped = 0
+
+    def add(
+        self,
+        obs: dict[str, np.ndarray],
+        next_obs: dict[str, np.ndarray],
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        """Store one step of every env, unless a value in it is non-finite: then nothing of it is stored, the
+        step is counted in :attr:`dropped`, and the last stored transitions become ends of their ``z`` chains
+        (a refresh does not write their ``z'`` into a transition that does not follow them)."""
+        values = [*obs.values(), *next_obs.values(), action, reward]
+        if not all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in values):
+            self.dropped += 1
+            self.chain_ends[(self.pos - 1) % self.buffer_size] = True
+            return
+        self.chain_ends[self.pos] = False
+        super().add(obs, next_obs, action, reward, done, infos)
+
+    def pop_dropped(self) -> int:
+        """The number of steps dropped since the last call."""
+        dropped, self.dropped = self.dropped, 0
+        return dropped
 
     def _get_samples(
         self, batch_inds: np.ndarray, env: VecNormalize | None = None
@@ -279,7 +316,7 @@ class StatefulReplayBuffer(DictReplayBuffer):
         self.actions[b, e, -self.z_dim :] = new
         self.next_observations["z"][b, e] = new
         newest = (self.pos - 1) % self.buffer_size
-        follows = (self.dones[b, e] == 0) & (b != newest)
+        follows = (self.dones[b, e] == 0) & (b != newest) & ~self.chain_ends[b, e]
         self.observations["z"][(b[follows] + 1) % self.buffer_size, e[follows]] = new[follows]
         return True
 

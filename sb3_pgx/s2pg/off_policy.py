@@ -68,13 +68,15 @@ class StatefulOffPolicyMixin(StatefulAlgorithmMixin):
         extra: dict[str, Any],
         other_skips: int = 0,
     ) -> None:
-        """Record the losses, ``train/nonfinite_skips`` (actor, critic and ``other_skips``), ``extra`` (key ->
+        """Record the losses, ``train/nonfinite_skips`` (actor, critic, ``other_skips`` and the non-finite steps
+        the replay buffer did not store), ``extra`` (key ->
         values to average) and the internal-state statistics."""
         logger = self.logger  # type: ignore[attr-defined]
         logger.record("train/n_updates", self._n_updates, exclude="tensorboard")  # type: ignore[attr-defined]
         record_mean(logger, "train/actor_loss", [x for x in actor_log.losses if np.isfinite(x)])
         record_mean(logger, "train/critic_loss", [x for x in critic_log.losses if np.isfinite(x)])
-        logger.record("train/nonfinite_skips", actor_log.nonfinite + critic_log.nonfinite + other_skips)
+        dropped = self.replay_buffer.pop_dropped()
+        self._record_nonfinite(actor_log.nonfinite + critic_log.nonfinite + other_skips + dropped)
         for key, values in extra.items():
             record_mean(logger, key, values)
         self._record_state_stats(z, z_entropy, z_noise)

@@ -263,7 +263,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             ("kl", "approx_kl"),
         ):
             record_mean(self.logger, f"train/{name}", logged[key])
-        self.logger.record("train/nonfinite_skips", log.nonfinite)
+        self._record_nonfinite(log.nonfinite)
         self.logger.record("train/clip_range", clip_range)
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record(

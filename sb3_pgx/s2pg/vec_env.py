@@ -185,6 +185,7 @@ class S2PGVecEnv(VecEnvWrapper):
                 current_infos[i] = reset_infos[i]
         self.z = z_next
         self.prev_action = prev_next
-        self.z[dones] = 0.0
-        self.prev_action[dones] = 0.0
+        restart = dones | ~np.isfinite(z_next).all(1) | ~np.isfinite(prev_next).all(1)
+        self.z[restart] = 0.0  # a non-finite z' (from a non-finite observation) restarts the state
+        self.prev_action[restart] = 0.0
         return self._augment(obs, current_infos), rewards, dones, infos

@@ -28,7 +28,7 @@ from sb3_pgx.common.fisher import (
     sherman_morrison_quadratic,
     sherman_morrison_solve,
 )
-from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train, sampled_kwargs
+from tests.zoo_helpers import sampled_kwargs
 
 SMALL = {"net_arch": {"pi": [8, 8], "vf": [8]}}
 
@@ -330,13 +330,6 @@ def test_spaces_and_policies(policy: str, env):
     assert (
         model.nonfinite_skips_total == 0
     )  # (a per-sample direction that is not an ascent one is counted apart)
-
-
-def test_zoo_train_and_enjoy(tmp_path):
-    folder = tmp_path / "logs"
-    folder.mkdir()
-    assert_ok(run_zoo_train("rank1_npg", "CartPole-v1", folder, 2048, "--n-eval-envs", "1"))
-    assert_ok(run_zoo_enjoy("rank1_npg", "CartPole-v1", folder, 50))
 
 
 def test_optuna_sampler_and_converter():

@@ -9,7 +9,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_pgx import REINFORCE
 from sb3_pgx.optim import PGSOM, NegativeMomentum
-from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train, sampled_kwargs
+from tests.zoo_helpers import sampled_kwargs
 
 SMALL = {"net_arch": {"pi": [32], "vf": [32]}}
 
@@ -170,13 +170,6 @@ def test_nonfinite_update_is_skipped_and_counted(update):
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         REINFORCE("MlpPolicy", "CartPole-v1", **kwargs)
-
-
-def test_zoo_train_and_enjoy(tmp_path):
-    folder = tmp_path / "logs"
-    assert_ok(run_zoo_train("reinforce", "CartPole-v1", folder, 1500))
-    assert any(folder.rglob("*.zip"))
-    assert_ok(run_zoo_enjoy("reinforce", "CartPole-v1", folder, 50))
 
 
 def test_optuna_sampler_and_converter_agree():

@@ -1,5 +1,5 @@
 """S2PG shared pieces and S2PG-PPO: kernel densities, state handling, memory task, save/load, bad input,
-zoo."""
+zoo samplers (the zoo's train and enjoy: tests/test_zoo.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sb3_pgx.envs import CueMemoryEnv
 from sb3_pgx.s2pg.kernel import gaussian_entropy, gaussian_log_prob, squashed_gaussian_rsample
 from sb3_pgx.s2pg.policies import JointDistribution
 from sb3_pgx.s2pg.vec_env import S2PGVecEnv
-from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train, sampled_kwargs
+from tests.zoo_helpers import sampled_kwargs
 
 MEMORY_PPO = {
     "z_dim": 8,
@@ -213,14 +213,6 @@ def test_bad_spaces_and_privileged_flag():
         S2PGPPO("MlpPolicy", make_vec_env(lambda: gym.make("Blackjack-v1")))
 
 
-# ------------------------------------------------------------------ zoo
-def test_zoo_train_and_enjoy(tmp_path):
-    folder = tmp_path / "logs"
-    assert_ok(run_zoo_train("s2pg_ppo", "S2PGMemory-v0", folder, 1024))
-    assert_ok(run_zoo_enjoy("s2pg_ppo", "S2PGMemory-v0", folder, 40))
-
-
-# ------------------------------------------------------------------ Optuna
 def test_samplers_return_constructor_kwargs_and_converters_rebuild_them():
     from sb3_pgx import S2PGTD3
     from sb3_pgx.s2pg import hpo

@@ -9,7 +9,6 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_pgx import S2PGSAC
 from sb3_pgx.s2pg.common import StatefulReplayBuffer
-from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
 SMALL = {
     "z_dim": 3,
@@ -96,9 +95,3 @@ def test_nonfinite_step_leaves_weights_untouched_and_is_counted():
     model.train(gradient_steps=3, batch_size=16)
     assert all(th.equal(a, b) for a, b in zip(critic_before, model.critic.parameters(), strict=False))
     assert model.logger.name_to_value["train/nonfinite_skips"] >= 3
-
-
-def test_zoo_train_and_enjoy(tmp_path):
-    folder = tmp_path / "logs"
-    assert_ok(run_zoo_train("s2pg_sac", "S2PGMemory-v0", folder, 600, "-params", "learning_starts:200"))
-    assert_ok(run_zoo_enjoy("s2pg_sac", "S2PGMemory-v0", folder, 40))

@@ -8,7 +8,6 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_pgx import S2PGTD3
 from tests.test_s2pg import success_rate
-from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
 
 def make(**kwargs) -> S2PGTD3:
@@ -44,9 +43,3 @@ def test_memory_task_with_privileged_critic():
     model = make().learn(3500)
     assert success_rate(model, n=100) >= 0.95
     assert model.logger.name_to_value["train/nonfinite_skips"] == 0
-
-
-def test_zoo_train_and_enjoy(tmp_path):
-    folder = tmp_path / "logs"
-    assert_ok(run_zoo_train("s2pg_td3", "S2PGMemory-v0", folder, 600, "-params", "learning_starts:200"))
-    assert_ok(run_zoo_enjoy("s2pg_td3", "S2PGMemory-v0", folder, 40))

@@ -55,7 +55,7 @@ class StopAfterEpisodes(BaseCallback):
         return len(self.returns) < self.n_episodes
 
 
-def make_model(method: str, extra: str, seed: int) -> REINFORCE:
+def make_model(method: str, extra: str, seed: int, curvature: str = "return") -> REINFORCE:
     return REINFORCE(
         "MlpPolicy",
         "CartPole-v1",
@@ -67,14 +67,17 @@ def make_model(method: str, extra: str, seed: int) -> REINFORCE:
         loss_reduction="sum",
         ent_coef=0.01 if extra == "entropy" else 0.0,
         max_grad_norm=50.0 if extra == "clip" else None,
+        hessian_kwargs={"curvature": curvature},
         policy_kwargs={"net_arch": {"pi": [128], "vf": [128]}, "activation_fn": nn.ReLU},
         seed=seed,
         device="cpu",
     )
 
 
-def run_one(method: str, extra: str, seed: int, n_episodes: int) -> tuple[list[float], float]:
-    model = make_model(method, extra, seed)
+def run_one(
+    method: str, extra: str, seed: int, n_episodes: int, curvature: str = "return"
+) -> tuple[list[float], float]:
+    model = make_model(method, extra, seed, curvature)
     stopper = StopAfterEpisodes(n_episodes)
     start = time.perf_counter()
     model.learn(total_timesteps=n_episodes * 500 + 1, callback=stopper)
@@ -147,6 +150,12 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--methods", nargs="+", default=list(UPDATES), choices=list(UPDATES))
     parser.add_argument("--extras", nargs="+", default=list(EXTRAS), choices=list(EXTRAS))
+    parser.add_argument(
+        "--curvature",
+        default="return",
+        choices=["return", "surrogate"],
+        help="PGSOM's curvature (Hessian rows)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--summarize", action="store_true", help="only write the table and figure from --out")
     args = parser.parse_args()
@@ -167,7 +176,7 @@ def main() -> None:
                 for extra in args.extras:
                     if (method, extra, seed) in done:
                         continue
-                    returns, seconds = run_one(method, extra, seed, args.episodes)
+                    returns, seconds = run_one(method, extra, seed, args.episodes, args.curvature)
                     writer.writerow(
                         [method, extra, seed, f"{seconds:.1f}", " ".join(f"{r:g}" for r in returns)]
                     )

@@ -213,3 +213,23 @@ def test_gsde_and_dict_observations():
     )
     multi.learn(300)
     assert multi._n_updates >= 1 and isinstance(multi._episodes[0]["obs"], dict)
+
+
+def test_hessian_update_uses_the_return_hessian_diagonal_with_episode_weights():
+    model = REINFORCE(
+        "MlpPolicy", "CartPole-v1", update="hessian", n_episodes=3, return_type="total", baseline="none",
+        loss_reduction="sum", policy_kwargs=SMALL, seed=0, device="cpu",
+    )  # fmt: skip
+    assert model.policy.optimizer.curvature == "return"
+    surrogate = REINFORCE(
+        "MlpPolicy", "CartPole-v1", update="hessian", hessian_kwargs={"curvature": "surrogate"}
+    )
+    assert surrogate.policy.optimizer.curvature == "surrogate"
+    model.learn(1)
+    obs, actions, returns = model._batch()
+    log_probs, weights = model._trajectory_terms_fn(obs, actions, model._advantages(obs, returns))()
+    lengths = [len(e["returns"]) for e in model._episodes]
+    step_log_probs = model.policy.get_distribution(obs).log_prob(actions).split(lengths)
+    assert th.allclose(log_probs, th.stack([lp.sum() for lp in step_log_probs]))
+    # the seed's weight of each trajectory: -R(tau) for the summed loss with total returns and no baseline
+    assert th.equal(weights, -th.tensor(lengths, dtype=th.float32))

@@ -203,7 +203,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
                 self.policy.actor_parameters(),
                 lr=self.lr_schedule(1.0),
                 max_grad_norm=self.max_grad_norm_opt,
-                **self.hessian_kwargs,
+                **{"curvature": "return", **self.hessian_kwargs},
             )
         if self.critic_learning_rate is None:
             self.critic_lr_schedule = self.lr_schedule
@@ -379,14 +379,34 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
             )
         return {"grad_norm": norm, "update_norm": update_norm}
 
-    def _optimizer_step(self, loss_fn) -> dict[str, th.Tensor] | None:
-        """The actor's optimizer: our closure-differentiating optimizers get a closure, the others a guarded
-        step."""
+    def _trajectory_terms_fn(self, obs: Any, actions: th.Tensor, advantages: th.Tensor):
+        """PG-SOM's ``trajectory_terms`` (``curvature="return"``): each episode's ``log p(tau)`` and its weight,
+        the loss's weight on the episode's first step (``-(R - b)`` for ``return_type="total"``; with
+        rewards-to-go, the discounted return of the whole episode minus its baseline), times the loss's scale."""
+        lengths = th.as_tensor([len(e["returns"]) for e in self._episodes], device=self.device)
+        episode_of_step = th.repeat_interleave(th.arange(len(lengths), device=self.device), lengths)
+        first_steps = th.cumsum(lengths, 0) - lengths
+        scale = 1.0 if self.loss_reduction == "sum" else 1.0 / len(advantages)
+
+        def terms() -> tuple[th.Tensor, th.Tensor]:
+            log_prob = self.policy.get_distribution(obs).log_prob(actions)
+            per_episode = th.zeros(len(lengths), device=self.device, dtype=log_prob.dtype)
+            per_episode = per_episode.index_add(0, episode_of_step, log_prob)
+            return per_episode, -scale * advantages[first_steps]
+
+        return terms
+
+    def _optimizer_step(self, loss_fn, trajectory_terms=None) -> dict[str, th.Tensor] | None:
+        """The actor's optimizer: our closure-differentiating optimizers get a closure (PG-SOM with
+        ``curvature="return"`` also the trajectory terms), the others a guarded step."""
         optimizer = self.policy.optimizer
         params = self.policy.actor_parameters()
         if getattr(optimizer, "differentiates_closure", False):
             before = getattr(optimizer, "n_nonfinite", 0)
-            optimizer.step(loss_fn)
+            if getattr(optimizer, "curvature", None) == "return":
+                optimizer.step(loss_fn, trajectory_terms=trajectory_terms)
+            else:
+                optimizer.step(loss_fn)
             if getattr(optimizer, "n_nonfinite", 0) > before:
                 return None
             return dict(getattr(optimizer, "last_stats", {}))
@@ -408,7 +428,10 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         obs, actions, returns = self._batch()
         advantages = self._advantages(obs, returns)
         loss_fn = self._policy_loss_fn(obs, actions, advantages)
-        stats = self._rk2_step(loss_fn, lr) if self.update == "rk2" else self._optimizer_step(loss_fn)
+        if self.update == "rk2":
+            stats = self._rk2_step(loss_fn, lr)
+        else:
+            stats = self._optimizer_step(loss_fn, self._trajectory_terms_fn(obs, actions, advantages))
         if stats is None:
             self.nonfinite_skips_total += 1
         critic_log = StepLog()

@@ -209,3 +209,19 @@ def test_pgsom_return_curvature_needs_trajectory_terms_and_uses_them():
         trajectory_terms=lambda: (two_step_log_p(x, 0, 1).reshape(1), -th.ones(1)),
     )
     assert opt.state[x]["step"] == 1 and th.isfinite(opt.last_stats["hessian_diag_mean"])
+
+
+def test_pgsom_probe_generator_is_created_on_the_parameters_device(monkeypatch):
+    assert PGSOM([th.nn.Parameter(th.zeros(2))], seed=0).generator.device == th.device("cpu")
+    created = []
+
+    class RecordingGenerator:
+        def __init__(self, device=None):
+            created.append(th.device(device) if device is not None else None)
+
+        def manual_seed(self, seed):
+            return self
+
+    monkeypatch.setattr(th, "Generator", RecordingGenerator)
+    PGSOM([th.nn.Parameter(th.zeros(2, device="meta"))], seed=0)
+    assert created == [th.device("meta")]

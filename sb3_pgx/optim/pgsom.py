@@ -119,7 +119,8 @@ class PGSOM(th.optim.Optimizer):
     :param clip_hessian: apply the clipping factor to the Hessian estimate too
     :param curvature: ``"surrogate"`` (Hutchinson on the loss; the default of the bare optimizer, which only
         sees a loss) or ``"return"`` (the paper's diagonal; needs ``trajectory_terms``)
-    :param seed: seed of the probe generator (None: torch's global generator)
+    :param seed: seed of the probe generator, created on the parameters' device (None: torch's global
+        generator)
     """
 
     #: our closures return the loss; the optimizer calls autograd itself
@@ -159,7 +160,8 @@ class PGSOM(th.optim.Optimizer):
         self.curvature = curvature
         self.generator: th.Generator | None = None
         if seed is not None:
-            self.generator = th.Generator()
+            # the probes are drawn on the parameters' device: a CPU generator cannot drive a CUDA randint
+            self.generator = th.Generator(device=self.param_groups[0]["params"][0].device)
             self.generator.manual_seed(seed)
         self.n_nonfinite = 0
         self.last_stats: dict[str, float] = {}

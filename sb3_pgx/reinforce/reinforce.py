@@ -37,6 +37,7 @@ BASELINES = ("none", "mean", "standardize", "value")
 RETURN_TYPES = ("reward_to_go", "total")
 RK_METHODS = ("heun", "midpoint")
 REDUCTIONS = ("mean", "sum")
+DEFAULT_LONGEST_EPISODE = 1000  # the longest expected episode of an env without spec.max_episode_steps
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
 
@@ -61,9 +62,11 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
 
           k1 = -grad L(theta);  k2 = -grad L(theta + lr k1);  theta <- theta + lr/2 (k1 + k2)
 
-    Clipping (``max_grad_norm``) applies to each gradient (each RK stage). With n_envs > 1, episodes still
-    running when ``n_episodes`` have finished are discarded and the envs are reset before the next rollout (so
-    each update sees on-policy episodes only); with one env nothing is discarded.
+    Clipping (``max_grad_norm``) applies to each gradient (each RK stage). With n_envs > 1, the ``n_episodes``
+    are spread over the envs before the rollout (env ``i`` contributes its first ``quota[i]`` episodes, all
+    started with the current policy), so the batch is an unbiased sample of whole on-policy episodes (keeping
+    the first episodes to *finish* would favour short ones); an env's steps past its quota are discarded and the
+    envs are reset before the next rollout. With one env nothing is discarded.
 
     Left open by the paper, with our choice: returns are discounted rewards-to-go (``return_type="total"``
     weights every step by the undiscounted episode return); the baseline options are those of PG-SOM's table
@@ -88,8 +91,10 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         ``hessian_power``, ``n_probes``, ``seed``)
     :param critic_learning_rate: the value baseline's step size (defaults to ``learning_rate``)
     :param n_critic_steps: full-batch critic steps per update (``baseline="value"``)
-    :param max_rollout_steps: a rollout that reaches this many env steps without ``n_episodes`` finished
-        episodes raises (guards against environments that never end)
+    :param max_rollout_steps: a rollout that reaches this many steps per env without its ``n_episodes``
+        finished episodes raises a ``ValueError`` (guards against environments that never end). None: 10 x the
+        longest expected episode (the env's ``spec.max_episode_steps``, or 1000 when no time limit is known)
+        x ``ceil(n_episodes / n_envs)``
     :param use_sde: generalized State-Dependent Exploration
     :param sde_sample_freq: gSDE noise resampling frequency (-1: only at rollout start)
     :param stats_window_size: episodes averaged for the rollout/ logs
@@ -120,7 +125,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         hessian_kwargs: dict[str, Any] | None = None,
         critic_learning_rate: float | Schedule | None = None,
         n_critic_steps: int = 5,
-        max_rollout_steps: int = 1_000_000,
+        max_rollout_steps: int | None = None,
         use_sde: bool = False,
         sde_sample_freq: int = -1,
         stats_window_size: int = 100,
@@ -138,7 +143,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         check_choice("rk_method", rk_method, RK_METHODS)
         check_at_least("n_episodes", n_episodes, 1)
         check_at_least("n_critic_steps", n_critic_steps, 1)
-        check_at_least("max_rollout_steps", max_rollout_steps, 1)
+        if max_rollout_steps is not None:
+            check_at_least("max_rollout_steps", max_rollout_steps, 1)
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         if not callable(learning_rate):
             check_positive("learning_rate", learning_rate)
@@ -225,6 +231,20 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         # discounted reward-to-go G_t = r_t + gamma G_{t+1}, as a linear filter on the reversed rewards
         return lfilter([1.0], [1.0, -self.gamma], rewards[::-1])[::-1].astype(np.float32)
 
+    def _episode_quota(self, n_envs: int) -> np.ndarray:
+        """How many episodes each env contributes: fixed before the rollout (``n_episodes`` spread evenly), so
+        which episodes are kept never depends on how long they are."""
+        return self.n_episodes // n_envs + (np.arange(n_envs) < self.n_episodes % n_envs)
+
+    def _rollout_step_limit(self, env: VecEnv) -> int:
+        """``max_rollout_steps``, or by default 10 x the longest expected episode (the envs' largest
+        ``spec.max_episode_steps``, else ``DEFAULT_LONGEST_EPISODE``) x the episodes each env collects."""
+        if self.max_rollout_steps is not None:
+            return self.max_rollout_steps
+        lengths = [s.max_episode_steps for s in env.get_attr("spec") if s is not None and s.max_episode_steps]
+        longest = max(lengths) if lengths else DEFAULT_LONGEST_EPISODE
+        return 10 * longest * int(self._episode_quota(env.num_envs).max())
+
     def collect_rollouts(
         self,
         env: VecEnv,
@@ -232,7 +252,10 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         rollout_buffer: Any,
         n_rollout_steps: int,
     ) -> bool:
-        """Collect ``n_episodes`` complete episodes into ``self._episodes``."""
+        """Collect ``n_episodes`` complete episodes into ``self._episodes``: with n_envs > 1, env ``i`` contributes
+        its first ``quota[i]`` episodes of the rollout (all started with the current policy), whatever their
+        lengths; its later episodes are discarded, so the batch (and ``rollout/ep_len_mean``) is an unbiased
+        sample of whole episodes."""
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         n_envs = env.num_envs
@@ -242,51 +265,69 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         if self.use_sde:
             self.policy.reset_noise(n_envs)
         callback.on_rollout_start()
+        quota = self._episode_quota(n_envs)
+        limit = self._rollout_step_limit(env)
         open_steps: list[list[tuple[Any, np.ndarray, float]]] = [[] for _ in range(n_envs)]
-        self._episodes = []
+        kept: list[list[dict[str, Any]]] = [[] for _ in range(n_envs)]
         n_steps = 0
-        while len(self._episodes) < self.n_episodes:
-            if n_steps >= self.max_rollout_steps:
+        while any(len(k) < q for k, q in zip(kept, quota, strict=True)):
+            if n_steps >= limit:
                 raise ValueError(
-                    f"no {self.n_episodes} complete episodes within "
-                    f"max_rollout_steps={self.max_rollout_steps} env "
-                    "steps; raise max_rollout_steps or wrap the env in a TimeLimit"
+                    f"no {self.n_episodes} complete episodes within max_rollout_steps={limit} steps per env "
+                    f"(max_rollout_steps={self.max_rollout_steps!r}; None: 10 x the longest expected episode); "
+                    "raise max_rollout_steps or wrap the env in a TimeLimit"
                 )
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 self.policy.reset_noise(n_envs)
             with th.no_grad():
                 actions, _, _ = self.policy(obs_as_tensor(self._last_obs, self.device))  # type: ignore[arg-type]
             actions = actions.cpu().numpy()
-            clipped = actions
-            if isinstance(self.action_space, spaces.Box):
-                if self.policy.squash_output:
-                    clipped = self.policy.unscale_action(clipped)
-                else:
-                    clipped = np.clip(actions, self.action_space.low, self.action_space.high)
-            new_obs, rewards, dones, infos = env.step(clipped)
+            new_obs, rewards, dones, infos = env.step(self._env_actions(actions))
             self.num_timesteps += n_envs
             callback.update_locals(locals())
             if not callback.on_step():
                 return False
-            self._update_info_buffer(infos, dones)
+            counted = self._record_step(open_steps, kept, quota, actions, rewards, dones)
+            self._update_info_buffer(
+                [info if c else {} for info, c in zip(infos, counted, strict=True)], dones
+            )
             n_steps += 1
-            for i in range(n_envs):
-                obs_i = (
-                    {k: v[i] for k, v in self._last_obs.items()}
-                    if isinstance(self._last_obs, dict)
-                    else self._last_obs[i]
-                )
-                open_steps[i].append((obs_i, actions[i], float(rewards[i])))
-                if dones[i]:
-                    if len(self._episodes) < self.n_episodes:
-                        self._episodes.append(self._close_episode(open_steps[i]))
-                    open_steps[i] = []
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
-        self._envs_mid_episode = any(open_steps)
+        # in the order the episodes started: every env's first, then every env's second, ...
+        self._episodes = [k[j] for j in range(int(quota.max())) for k in kept if j < len(k)]
+        self._envs_mid_episode = not all(
+            self._last_episode_starts
+        )  # an env past its quota may be mid-episode
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True
+
+    def _env_actions(self, actions: np.ndarray) -> np.ndarray:
+        if isinstance(self.action_space, spaces.Box):
+            if self.policy.squash_output:
+                return self.policy.unscale_action(actions)
+            return np.clip(actions, self.action_space.low, self.action_space.high)
+        return actions
+
+    def _record_step(self, open_steps, kept, quota, actions, rewards, dones) -> list[bool]:
+        """Append one vector step to the open episodes; close finished ones, keeping those within the env's
+        quota. Returns, per env, whether an episode of its quota finished now (for the episode statistics)."""
+        counted = [False] * len(open_steps)
+        for i in range(len(open_steps)):
+            obs_i = (
+                {k: v[i] for k, v in self._last_obs.items()}
+                if isinstance(self._last_obs, dict)
+                else self._last_obs[i]  # type: ignore[index]
+            )
+            if len(kept[i]) < quota[i]:
+                open_steps[i].append((obs_i, actions[i], float(rewards[i])))
+            if dones[i]:
+                if len(kept[i]) < quota[i]:
+                    kept[i].append(self._close_episode(open_steps[i]))
+                    counted[i] = True
+                open_steps[i] = []
+        return counted
 
     def _close_episode(self, steps: list[tuple[Any, np.ndarray, float]]) -> dict[str, Any]:
         obs = [s[0] for s in steps]

@@ -225,3 +225,18 @@ def test_pgsom_probe_generator_is_created_on_the_parameters_device(monkeypatch):
     monkeypatch.setattr(th, "Generator", RecordingGenerator)
     PGSOM([th.nn.Parameter(th.zeros(2, device="meta"))], seed=0)
     assert created == [th.device("meta")]
+
+
+def test_negative_momentum_state_dict_keeps_the_counters():
+    x = th.nn.Parameter(th.tensor([3.0, 1.0]))
+    opt = NegativeMomentum([x], lr=0.05, schedule="apg", max_grad_norm=0.5)
+    for _ in range(4):
+        opt.step(lambda: (x**2).sum())
+    assert float(opt.last_stats["grad_norm"]) > 0.5 and float(opt.last_stats["update_norm"]) <= 2 * 0.05 * 0.5
+    y = th.nn.Parameter(x.detach().clone())
+    other = NegativeMomentum([y], lr=0.05, schedule="apg", max_grad_norm=0.5)
+    other.load_state_dict(opt.state_dict())
+    assert (other.n_steps, other.n_accepted) == (opt.n_steps, opt.n_accepted) == (4, opt.n_accepted)
+    opt.step(lambda: (x**2).sum())
+    other.step(lambda: (y**2).sum())
+    assert th.equal(x, y)  # same ramp position, same momentum

@@ -302,3 +302,35 @@ def test_env_that_never_ends_fails_within_the_rollout_limit():
     assert cartpole._rollout_step_limit(cartpole.env) == 10 * 500 * 2
     with pytest.raises(ValueError, match="max_rollout_steps"):
         REINFORCE("MlpPolicy", "CartPole-v1", max_rollout_steps=0)
+
+
+def test_max_grad_norm_clips_negative_momentum_steps():
+    kwargs = dict(n_episodes=2, learning_rate=0.01, seed=0, device="cpu")
+    nm = dict(
+        **SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs={"lam": 1.0}
+    )  # plain gradient steps
+    model = REINFORCE("MlpPolicy", "CartPole-v1", max_grad_norm=1e-3, policy_kwargs=nm, **kwargs)
+    before = actor_vector(model)
+    model.learn(1)  # one update
+    moved = (actor_vector(model) - before).norm()
+    assert 0 < moved <= 0.01 * 1e-3 * (1 + 1e-4)  # unclipped, this step was lr * 0.17
+    assert model.policy.optimizer.max_grad_norm == 1e-3
+    assert float(model.policy.optimizer.last_stats["grad_norm"]) > 0.01  # the clipping bites
+    conflicting = dict(**SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs={"max_grad_norm": 5.0})
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        REINFORCE("MlpPolicy", "CartPole-v1", max_grad_norm=1.0, policy_kwargs=conflicting, **kwargs)
+
+
+def test_negative_momentum_counters_survive_save_load(tmp_path):
+    nm = dict(**SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs={"schedule": "apg"})
+    model = REINFORCE("MlpPolicy", "CartPole-v1", n_episodes=2, policy_kwargs=nm, seed=0, device="cpu")
+    model.learn(300)
+    opt = model.policy.optimizer
+    assert opt.n_steps == model._n_updates >= 2
+    model.save(tmp_path / "nm")
+    loaded = REINFORCE.load(tmp_path / "nm", device="cpu")
+    lopt = loaded.policy.optimizer
+    assert (lopt.n_steps, lopt.n_accepted, lopt.n_nonfinite) == (opt.n_steps, opt.n_accepted, opt.n_nonfinite)
+    loaded.set_env(make_vec_env("CartPole-v1", n_envs=1))
+    loaded.learn(100, reset_num_timesteps=False)
+    assert lopt.n_steps == loaded._n_updates  # the apg ramp goes on from where it was

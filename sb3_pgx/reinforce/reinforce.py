@@ -62,7 +62,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
 
           k1 = -grad L(theta);  k2 = -grad L(theta + lr k1);  theta <- theta + lr/2 (k1 + k2)
 
-    Clipping (``max_grad_norm``) applies to each gradient (each RK stage). With n_envs > 1, the ``n_episodes``
+    Clipping (``max_grad_norm``) applies to each gradient (each RK stage; with a closure-differentiating
+    ``optimizer_class`` such as NegativeMomentum, inside the optimizer). With n_envs > 1, the ``n_episodes``
     are spread over the envs before the rollout (env ``i`` contributes its first ``quota[i]`` episodes, all
     started with the current policy), so the batch is an unbiased sample of whole on-policy episodes (keeping
     the first episodes to *finish* would favour short ones); an env's steps past its quota are discarded and the
@@ -211,11 +212,32 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
                 max_grad_norm=self.max_grad_norm_opt,
                 **{"curvature": "return", **self.hessian_kwargs},
             )
+        self._hand_clipping_to_optimizer()
         if self.critic_learning_rate is None:
             self.critic_lr_schedule = self.lr_schedule
         else:
             self.critic_lr_schedule = make_schedule("critic_learning_rate", self.critic_learning_rate)
         self._maybe_recommend_cpu()
+
+    def _hand_clipping_to_optimizer(self) -> None:
+        """An optimizer that differentiates its closure (``update="adam"`` with ``optimizer_class`` NegativeMomentum
+        or PGSOM) computes its own gradients, so REINFORCE's ``max_grad_norm`` is handed to it; one that cannot
+        clip, or that was given a different ``max_grad_norm`` in ``optimizer_kwargs``, raises."""
+        optimizer = self.policy.optimizer
+        if self.max_grad_norm_opt is None or not getattr(optimizer, "differentiates_closure", False):
+            return
+        own = getattr(optimizer, "max_grad_norm", "missing")
+        if own == "missing":
+            raise ValueError(
+                f"max_grad_norm={self.max_grad_norm_opt!r} cannot be applied by {type(optimizer).__name__}, which "
+                "differentiates its closure and has no max_grad_norm; use max_grad_norm=None"
+            )
+        if own is not None and own != self.max_grad_norm_opt:
+            raise ValueError(
+                f"max_grad_norm={self.max_grad_norm_opt!r} differs from optimizer_kwargs max_grad_norm={own!r}; "
+                "give one of them (or the same value)"
+            )
+        optimizer.max_grad_norm = self.max_grad_norm_opt
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_episodes"]

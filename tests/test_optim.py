@@ -240,3 +240,17 @@ def test_negative_momentum_state_dict_keeps_the_counters():
     opt.step(lambda: (x**2).sum())
     other.step(lambda: (y**2).sum())
     assert th.equal(x, y)  # same ramp position, same momentum
+
+
+def test_score_square_diagonal_batches_trajectories():
+    from sb3_pgx.optim.pgsom import score_square_diagonal
+
+    theta = th.tensor([0.3, -0.5, 0.8, 0.1], dtype=th.float64, requires_grad=True)
+    log_ps = th.stack([two_step_log_p(theta, a0, a1) for a0, a1 in TRAJECTORIES])
+    weights = th.tensor([1.0, -2.0, 3.0, 0.5], dtype=th.float64)
+    (batched,) = score_square_diagonal(log_ps, weights, [theta])
+    one_by_one = sum(
+        w * th.autograd.grad(lp, [theta], retain_graph=True)[0] ** 2
+        for lp, w in zip(log_ps, weights, strict=True)
+    )
+    assert th.allclose(batched, one_by_one, atol=1e-12)

@@ -19,20 +19,29 @@ def score_square_diagonal(
     log_probs: th.Tensor, weights: th.Tensor, params: Sequence[th.Tensor]
 ) -> list[th.Tensor]:
     """``sum_i w_i * s_i (.) s_i`` with ``s_i = d log p(tau_i) / d theta``: the diagonal of the return-weighted
-    score outer products of PG-SOM's Lemma 3.1 (one backward pass per trajectory).
+    score outer products of PG-SOM's Lemma 3.1 (one batched backward pass for all trajectories).
 
     :param log_probs: ``log p_theta(tau_i)`` of each trajectory (the sum of its steps' ``log pi(a_t|s_t)``),
         shape ``(n_trajectories,)``, with its graph
     :param weights: the weight of each trajectory (its return, with the sign and scale of the loss)
     :param params: the parameters
     """
-    out = [th.zeros_like(p) for p in params]
-    for i in range(len(log_probs)):
-        scores = th.autograd.grad(log_probs[i], params, retain_graph=True, allow_unused=True)
-        for acc, s in zip(out, scores, strict=True):
-            if s is not None:
-                acc.addcmul_(s, s, value=float(weights[i]))
-    return out
+    if len(log_probs) == 1:
+        scores = th.autograd.grad(log_probs[0], params, retain_graph=True, allow_unused=True)
+        return [
+            th.zeros_like(p) if s is None else s.square() * weights[0]
+            for s, p in zip(scores, params, strict=True)
+        ]
+    # all trajectories' scores in one batched (vmapped) backward pass: row i of the identity selects log p_i
+    eye = th.eye(len(log_probs), dtype=log_probs.dtype, device=log_probs.device)
+    scores = th.autograd.grad(
+        log_probs, params, grad_outputs=eye, retain_graph=True, allow_unused=True, is_grads_batched=True
+    )
+    w = weights.to(log_probs.dtype)
+    return [
+        th.zeros_like(p) if s is None else th.tensordot(w, s.square(), dims=1)
+        for s, p in zip(scores, params, strict=True)
+    ]
 
 
 def return_hessian_diagonal(

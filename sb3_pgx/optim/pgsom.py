@@ -188,6 +188,33 @@ class PGSOM(th.optim.Optimizer):
             return return_hessian_diagonal(grads, params, log_probs, weights, self.n_probes, self.generator)
         return hutchinson_diagonal(grads, params, self.n_probes, self.generator)
 
+    def _apply(self, params: list[th.Tensor], grads: list[th.Tensor], diag: list[th.Tensor]) -> th.Tensor:
+        """The moment updates and the preconditioned step; returns the squared norm of the step."""
+        by_param = {id(p): (g, d) for p, g, d in zip(params, grads, diag, strict=True)}
+        update_sq = th.zeros((), device=params[0].device)
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if not p.requires_grad:
+                    continue
+                g, d = by_param[id(p)]
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = th.zeros_like(p)
+                    state["exp_hessian_sq"] = th.zeros_like(p)
+                state["step"] += 1
+                k = state["step"]
+                state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                state["exp_hessian_sq"].mul_(b2).addcmul_(d, d, value=1 - b2)
+                m_hat = state["exp_avg"] / (1 - b1**k)
+                v_hat = state["exp_hessian_sq"] / (1 - b2**k)
+                denom = v_hat.pow(group["hessian_power"] / 2).add_(group["eps"])
+                update = m_hat.div_(denom).mul_(group["lr"])
+                p.sub_(update)
+                update_sq += update.square().sum()
+        return update_sq
+
     @th.no_grad()
     def step(  # type: ignore[override]
         self, closure: Callable[[], th.Tensor] | None = None, trajectory_terms: TrajectoryTerms | None = None
@@ -230,29 +257,7 @@ class PGSOM(th.optim.Optimizer):
         if not all_finite(grads + diag):
             self.n_nonfinite += 1
             return loss
-        by_param = {id(p): (g, d) for p, g, d in zip(params, grads, diag, strict=True)}
-        update_sq = th.zeros((), device=params[0].device)
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if not p.requires_grad:
-                    continue
-                g, d = by_param[id(p)]
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = th.zeros_like(p)
-                    state["exp_hessian_sq"] = th.zeros_like(p)
-                state["step"] += 1
-                k = state["step"]
-                state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
-                state["exp_hessian_sq"].mul_(b2).addcmul_(d, d, value=1 - b2)
-                m_hat = state["exp_avg"] / (1 - b1**k)
-                v_hat = state["exp_hessian_sq"] / (1 - b2**k)
-                denom = v_hat.pow(group["hessian_power"] / 2).add_(group["eps"])
-                update = m_hat.div_(denom).mul_(group["lr"])
-                p.sub_(update)
-                update_sq += update.square().sum()
+        update_sq = self._apply(params, grads, diag)
         flat_d = th.cat([d.flatten() for d in diag])
         # 0-d tensors: no device sync here; the algorithm reads them once per train() when it logs
         self.last_stats = {

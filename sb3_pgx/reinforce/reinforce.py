@@ -494,7 +494,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         if self.update == "rk2":
             stats = self._rk2_step(loss_fn, lr)
         else:
-            stats = self._optimizer_step(loss_fn, self._trajectory_terms_fn(obs, actions, advantages))
+            needs_terms = getattr(self.policy.optimizer, "curvature", None) == "return"
+            terms = self._trajectory_terms_fn(obs, actions, advantages) if needs_terms else None
+            stats = self._optimizer_step(loss_fn, terms)
         if stats is None:
             self.nonfinite_skips_total += 1
         critic_log = StepLog()

@@ -4,12 +4,13 @@
 Protocol (PG-SOM §4.1 and the reference notes' reconstruction): CartPole-v1, one episode per update, 500
 episodes, learning rate 0.002 (clip: 0.004 and max norm 50), a 4-128-2 ReLU policy, discounted rewards-to-go
 (gamma 0.99), the loss summed over the episode's steps, entropy coefficient 0.01, "+baseline" = the episode's
-mean return subtracted. Every finished (variant, seed) appends one row of raw episode returns to ``--out`` (a
-CSV), so an interrupted run keeps what it finished; ``--summarize`` turns the CSV into the markdown table and
-the figure.
+mean return subtracted. The Hessian rows use PG-SOM's diagonal of the return's Hessian (``--curvature return``,
+REINFORCE's default; ``surrogate``: the Hutchinson estimate of the surrogate's Hessian). Every finished (variant,
+seed) appends one row of raw episode returns to ``--out`` (a CSV), so an interrupted run keeps what it finished;
+``--summarize`` turns the CSV into the markdown table and the figure (written to docs/, whatever ``--out``).
 
-    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500 python
-    scripts/pgsom_cartpole.py --summarize
+    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500
+    python scripts/pgsom_cartpole.py --summarize
 """
 
 from __future__ import annotations

@@ -55,7 +55,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     - ``"adam"``: the policy's own optimizer (Adam by default; any ``policy_kwargs["optimizer_class"]``,
       including :class:`sb3_pgx.optim.NegativeMomentum`, which gets a closure);
     - ``"hessian"``: PG-SOM's second-order momentum (:class:`sb3_pgx.optim.PGSOM`): an Adam-style first moment
-      and a bias-corrected second moment of the Hutchinson diagonal-Hessian estimate;
+      and a bias-corrected second moment of the paper's diagonal of the return's Hessian (Lemma 3.1: each
+      episode's return-weighted squared score plus a Hutchinson estimate of the surrogate's Hessian; see
+      :class:`sb3_pgx.optim.PGSOM`, ``curvature``);
     - ``"rk2"``: one Runge-Kutta step of the gradient flow ``d theta/d tau = -grad L`` (Heun by default;
       PG-SOM Eq. 3), both stages on the same episodes (our reconstruction: no extra samples, no importance
       weights)::
@@ -89,7 +91,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     :param max_grad_norm: gradient-norm clipping (None: off)
     :param rk_method: ``"heun"`` or ``"midpoint"`` (``update="rk2"`` only)
     :param hessian_kwargs: extra :class:`sb3_pgx.optim.PGSOM` arguments (``betas``, ``eps``,
-        ``hessian_power``, ``n_probes``, ``seed``)
+        ``hessian_power``, ``n_probes``, ``clip_hessian``, ``seed``, and ``curvature``: ``"return"`` by default,
+        ``"surrogate"`` for the Hutchinson estimate of the surrogate's Hessian alone)
     :param critic_learning_rate: the value baseline's step size (defaults to ``learning_rate``)
     :param n_critic_steps: full-batch critic steps per update (``baseline="value"``)
     :param max_rollout_steps: a rollout that reaches this many steps per env without its ``n_episodes``

@@ -47,9 +47,11 @@ def update_cost(n_repeats: int, n_episodes: int) -> None:
     for update, model in models.items():
         model._episodes = episodes
         obs, actions, returns = model._batch()
-        loss_fn = model._policy_loss_fn(obs, actions, model._advantages(obs, returns))
+        advantages = model._advantages(obs, returns)
+        loss_fn = model._policy_loss_fn(obs, actions, advantages)
+        terms = model._trajectory_terms_fn(obs, actions, advantages)  # PG-SOM's curvature="return"
         step = (lambda m=model, f=loss_fn: m._rk2_step(f, 1e-4)) if update == "rk2" else (
-            lambda m=model, f=loss_fn: m._optimizer_step(f))  # fmt: skip
+            lambda m=model, f=loss_fn, t=terms: m._optimizer_step(f, t))  # fmt: skip
         for _ in range(5):
             step()
         samples = []

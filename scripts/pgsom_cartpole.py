@@ -4,12 +4,13 @@
 Protocol (PG-SOM §4.1 and the reference notes' reconstruction): CartPole-v1, one episode per update, 500
 episodes, learning rate 0.002 (clip: 0.004 and max norm 50), a 4-128-2 ReLU policy, discounted rewards-to-go
 (gamma 0.99), the loss summed over the episode's steps, entropy coefficient 0.01, "+baseline" = the episode's
-mean return subtracted. Every finished (variant, seed) appends one row of raw episode returns to ``--out`` (a
-CSV), so an interrupted run keeps what it finished; ``--summarize`` turns the CSV into the markdown table and
-the figure.
+mean return subtracted. The Hessian rows use PG-SOM's diagonal of the return's Hessian (``--curvature return``,
+REINFORCE's default; ``surrogate``: the Hutchinson estimate of the surrogate's Hessian). Every finished (variant,
+seed) appends one row of raw episode returns to ``--out`` (a CSV), so an interrupted run keeps what it finished;
+``--summarize`` turns the CSV into the markdown table and the figure (written to docs/, whatever ``--out``).
 
-    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500 python
-    scripts/pgsom_cartpole.py --summarize
+    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500
+    python scripts/pgsom_cartpole.py --summarize
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class StopAfterEpisodes(BaseCallback):
         return len(self.returns) < self.n_episodes
 
 
-def make_model(method: str, extra: str, seed: int) -> REINFORCE:
+def make_model(method: str, extra: str, seed: int, curvature: str = "return") -> REINFORCE:
     return REINFORCE(
         "MlpPolicy",
         "CartPole-v1",
@@ -67,14 +68,17 @@ def make_model(method: str, extra: str, seed: int) -> REINFORCE:
         loss_reduction="sum",
         ent_coef=0.01 if extra == "entropy" else 0.0,
         max_grad_norm=50.0 if extra == "clip" else None,
+        hessian_kwargs={"curvature": curvature},
         policy_kwargs={"net_arch": {"pi": [128], "vf": [128]}, "activation_fn": nn.ReLU},
         seed=seed,
         device="cpu",
     )
 
 
-def run_one(method: str, extra: str, seed: int, n_episodes: int) -> tuple[list[float], float]:
-    model = make_model(method, extra, seed)
+def run_one(
+    method: str, extra: str, seed: int, n_episodes: int, curvature: str = "return"
+) -> tuple[list[float], float]:
+    model = make_model(method, extra, seed, curvature)
     stopper = StopAfterEpisodes(n_episodes)
     start = time.perf_counter()
     model.learn(total_timesteps=n_episodes * 500 + 1, callback=stopper)
@@ -147,6 +151,12 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--methods", nargs="+", default=list(UPDATES), choices=list(UPDATES))
     parser.add_argument("--extras", nargs="+", default=list(EXTRAS), choices=list(EXTRAS))
+    parser.add_argument(
+        "--curvature",
+        default="return",
+        choices=["return", "surrogate"],
+        help="PGSOM's curvature (Hessian rows)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--summarize", action="store_true", help="only write the table and figure from --out")
     args = parser.parse_args()
@@ -167,7 +177,7 @@ def main() -> None:
                 for extra in args.extras:
                     if (method, extra, seed) in done:
                         continue
-                    returns, seconds = run_one(method, extra, seed, args.episodes)
+                    returns, seconds = run_one(method, extra, seed, args.episodes, args.curvature)
                     writer.writerow(
                         [method, extra, seed, f"{seconds:.1f}", " ".join(f"{r:g}" for r in returns)]
                     )

@@ -142,3 +142,115 @@ def test_pgsom_clipping_shrinks_the_step_unless_the_hessian_is_clipped_too():
         steps[name] = (x.detach() - th.tensor([3.0, -2.0])).norm()
     assert steps["clip"] < 0.5 * steps["plain"]
     assert th.isclose(steps["both"], steps["plain"], rtol=1e-4)
+
+
+# ---------------------------------------------------------------- PG-SOM's return-Hessian diagonal (Lemma 3.1)
+R_TABLE = th.tensor([[1.0, -2.0], [3.0, 0.5]], dtype=th.float64)  # R(a0, a1)
+
+
+def two_step_log_p(theta: th.Tensor, a0: int, a1: int) -> th.Tensor:
+    """A linear-softmax (tabular) policy on a two-step MDP: s0 = 0, s1 = a0; log p(tau) = sum_t log pi."""
+    log_pi = th.log_softmax(theta.view(2, 2), dim=1)
+    return log_pi[0, a0] + log_pi[a0, a1]
+
+
+def expected_return(theta: th.Tensor) -> th.Tensor:
+    return sum(two_step_log_p(theta, a0, a1).exp() * R_TABLE[a0, a1] for a0 in (0, 1) for a1 in (0, 1))
+
+
+TRAJECTORIES = [(a0, a1) for a0 in (0, 1) for a1 in (0, 1)]
+
+
+def test_return_hessian_diagonal_matches_the_exact_hessian_of_the_expected_return():
+    from sb3_pgx.optim.pgsom import return_hessian_diagonal, score_square_diagonal
+
+    theta0 = th.tensor([0.3, -0.5, 0.8, 0.1], dtype=th.float64)
+    exact = -th.autograd.functional.hessian(expected_return, theta0).diag()  # the loss is -J
+    expected = th.zeros(4, dtype=th.float64)
+    surrogate_only = th.zeros(4, dtype=th.float64)
+    gen = th.Generator().manual_seed(0)
+    n = 4000
+    sampled = th.zeros(4, dtype=th.float64)
+    variance = th.zeros(4, dtype=th.float64)
+    for a0, a1 in TRAJECTORIES:
+        theta = theta0.clone().requires_grad_(True)
+        log_p = two_step_log_p(theta, a0, a1)
+        prob, r = log_p.exp().item(), R_TABLE[a0, a1]
+        weights = -r.reshape(1)
+        (score,) = score_square_diagonal(log_p.reshape(1), weights, [theta])
+        hess = th.autograd.functional.hessian(
+            lambda t, a0=a0, a1=a1: -R_TABLE[a0, a1] * two_step_log_p(t, a0, a1), theta0
+        )
+        expected += prob * (score + hess.diag())
+        surrogate_only += prob * hess.diag()
+        variance += prob**2 * ((hess**2).sum(1) - hess.diag() ** 2) / n  # one probe: sum_{j != i} H_ij^2
+        (g,) = th.autograd.grad(-r * log_p, [theta], create_graph=True)
+        (d,) = return_hessian_diagonal([g], [theta], log_p.reshape(1), weights, n_probes=n, generator=gen)
+        sampled += prob * d
+    # exact: E_tau[-R (s (.) s + diag d2 log p)] is the diagonal of the Hessian of -J
+    assert th.allclose(expected, exact, atol=1e-12)
+    # the surrogate's Hessian alone (the previous estimator) misses the score term
+    assert (surrogate_only - exact).abs().max() > 0.1
+    # the estimator PGSOM uses (exact score term, Hutchinson on the d2 log p term) is unbiased
+    assert th.all((sampled - exact).abs() < 5 * variance.sqrt() + 1e-12)
+    assert th.all(variance.sqrt() < 0.05)  # the check has power against the 0.1 bias above
+
+
+def test_pgsom_return_curvature_needs_trajectory_terms_and_uses_them():
+    x = th.nn.Parameter(th.tensor([0.3, -0.5, 0.8, 0.1], dtype=th.float64))
+    opt = PGSOM([x], lr=0.01, curvature="return", seed=0)
+    with pytest.raises(ValueError, match="curvature"):
+        opt.step(lambda: -two_step_log_p(x, 0, 1))
+    with pytest.raises(ValueError, match="curvature"):
+        PGSOM([x], curvature="fisher")
+    # one trajectory with R = 1: D = -(s (.) s) + Hutchinson(-d2 log p); one step of size lr in each coordinate
+    opt.step(
+        lambda: -two_step_log_p(x, 0, 1),
+        trajectory_terms=lambda: (two_step_log_p(x, 0, 1).reshape(1), -th.ones(1)),
+    )
+    assert opt.state[x]["step"] == 1 and th.isfinite(opt.last_stats["hessian_diag_mean"])
+
+
+def test_pgsom_probe_generator_is_created_on_the_parameters_device(monkeypatch):
+    assert PGSOM([th.nn.Parameter(th.zeros(2))], seed=0).generator.device == th.device("cpu")
+    created = []
+
+    class RecordingGenerator:
+        def __init__(self, device=None):
+            created.append(th.device(device) if device is not None else None)
+
+        def manual_seed(self, seed):
+            return self
+
+    monkeypatch.setattr(th, "Generator", RecordingGenerator)
+    PGSOM([th.nn.Parameter(th.zeros(2, device="meta"))], seed=0)
+    assert created == [th.device("meta")]
+
+
+def test_negative_momentum_state_dict_keeps_the_counters():
+    x = th.nn.Parameter(th.tensor([3.0, 1.0]))
+    opt = NegativeMomentum([x], lr=0.05, schedule="apg", max_grad_norm=0.5)
+    for _ in range(4):
+        opt.step(lambda: (x**2).sum())
+    assert float(opt.last_stats["grad_norm"]) > 0.5 and float(opt.last_stats["update_norm"]) <= 2 * 0.05 * 0.5
+    y = th.nn.Parameter(x.detach().clone())
+    other = NegativeMomentum([y], lr=0.05, schedule="apg", max_grad_norm=0.5)
+    other.load_state_dict(opt.state_dict())
+    assert (other.n_steps, other.n_accepted) == (opt.n_steps, opt.n_accepted) == (4, opt.n_accepted)
+    opt.step(lambda: (x**2).sum())
+    other.step(lambda: (y**2).sum())
+    assert th.equal(x, y)  # same ramp position, same momentum
+
+
+def test_score_square_diagonal_batches_trajectories():
+    from sb3_pgx.optim.pgsom import score_square_diagonal
+
+    theta = th.tensor([0.3, -0.5, 0.8, 0.1], dtype=th.float64, requires_grad=True)
+    log_ps = th.stack([two_step_log_p(theta, a0, a1) for a0, a1 in TRAJECTORIES])
+    weights = th.tensor([1.0, -2.0, 3.0, 0.5], dtype=th.float64)
+    (batched,) = score_square_diagonal(log_ps, weights, [theta])
+    one_by_one = sum(
+        w * th.autograd.grad(lp, [theta], retain_graph=True)[0] ** 2
+        for lp, w in zip(log_ps, weights, strict=True)
+    )
+    assert th.allclose(batched, one_by_one, atol=1e-12)

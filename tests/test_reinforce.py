@@ -206,3 +206,124 @@ def test_gsde_and_dict_observations():
     )
     multi.learn(300)
     assert multi._n_updates >= 1 and isinstance(multi._episodes[0]["obs"], dict)
+
+
+def test_hessian_update_uses_the_return_hessian_diagonal_with_episode_weights():
+    model = REINFORCE(
+        "MlpPolicy", "CartPole-v1", update="hessian", n_episodes=3, return_type="total", baseline="none",
+        loss_reduction="sum", policy_kwargs=SMALL, seed=0, device="cpu",
+    )  # fmt: skip
+    assert model.policy.optimizer.curvature == "return"
+    surrogate = REINFORCE(
+        "MlpPolicy", "CartPole-v1", update="hessian", hessian_kwargs={"curvature": "surrogate"}
+    )
+    assert surrogate.policy.optimizer.curvature == "surrogate"
+    model.learn(1)
+    obs, actions, returns = model._batch()
+    log_probs, weights = model._trajectory_terms_fn(obs, actions, model._advantages(obs, returns))()
+    lengths = [len(e["returns"]) for e in model._episodes]
+    step_log_probs = model.policy.get_distribution(obs).log_prob(actions).split(lengths)
+    assert th.allclose(log_probs, th.stack([lp.sum() for lp in step_log_probs]))
+    # the seed's weight of each trajectory: -R(tau) for the summed loss with total returns and no baseline
+    assert th.equal(weights, -th.tensor(lengths, dtype=th.float32))
+
+
+def frozen_episode_lengths(n_envs: int, n_episodes: int, total_steps: int, weights) -> tuple[list[int], list]:
+    """Episode lengths of the batches (and of ``ep_info_buffer``) collected by a policy that never trains."""
+    env = make_vec_env("CartPole-v1", n_envs=n_envs, seed=n_envs)
+    model = REINFORCE(
+        "MlpPolicy", env, n_episodes=n_episodes, policy_kwargs=SMALL, stats_window_size=10_000, seed=0,
+        device="cpu",
+    )  # fmt: skip
+    model.policy.load_state_dict(weights)
+    lengths: list[int] = []
+    model.train = lambda: lengths.extend(len(e["returns"]) for e in model._episodes)  # the policy stays fixed
+    model.learn(total_steps)
+    return lengths, [info["l"] for info in model.ep_info_buffer]
+
+
+def test_vec_env_batches_are_an_unbiased_sample_of_episodes():
+    weights = REINFORCE(
+        "MlpPolicy", "CartPole-v1", policy_kwargs=SMALL, seed=0, device="cpu"
+    ).policy.state_dict()
+    single, _ = frozen_episode_lengths(1, 4, 3000, weights)
+    multi, logged = frozen_episode_lengths(8, 4, 10_000, weights)
+    assert len(single) >= 120 and len(multi) >= 120
+    se = np.sqrt(np.var(single) / len(single) + np.var(multi) / len(multi))
+    # keeping the first episodes to finish gave a mean of 14.6 against 21.5 here (about 7 se)
+    assert abs(np.mean(multi) - np.mean(single)) < 3.5 * se
+    assert abs(np.mean(logged) - np.mean(single)) < 3.5 * se  # rollout/ep_len_mean counts the same episodes
+    assert sorted(logged) == sorted(multi)
+
+
+class NeverEnds(gym.Env):
+    """An env that never terminates nor truncates; it refuses to run past ``budget`` steps."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, max_episode_steps=None, budget=3000):
+        if max_episode_steps is not None:
+            self.spec = gym.envs.registration.EnvSpec("NeverEnds-v0", max_episode_steps=max_episode_steps)
+        self.budget, self.steps = budget, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        self.steps += 1
+        if self.steps > self.budget:
+            raise RuntimeError("the rollout limit did not stop an env that never ends")
+        return np.zeros(2, np.float32), 1.0, False, False, {}
+
+
+def test_env_that_never_ends_fails_within_the_rollout_limit():
+    env = NeverEnds(max_episode_steps=50)
+    model = REINFORCE("MlpPolicy", env, n_episodes=2, policy_kwargs=SMALL, seed=0, device="cpu")
+    with pytest.raises(ValueError, match="max_rollout_steps=1000"):  # default: 10 x 50 x 2 episodes
+        model.learn(10_000)
+    assert env.steps == 1000
+    user = REINFORCE("MlpPolicy", NeverEnds(), max_rollout_steps=30, policy_kwargs=SMALL, device="cpu")
+    with pytest.raises(ValueError, match="max_rollout_steps=30"):
+        user.learn(10_000)
+    assert user.num_timesteps == 30
+    # without a known time limit: 10 x 1000 steps per episode; CartPole: 10 x 500
+    unknown = REINFORCE("MlpPolicy", NeverEnds(), policy_kwargs=SMALL)
+    assert unknown._rollout_step_limit(unknown.env) == 10_000
+    cartpole = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), n_episodes=3)
+    assert cartpole._rollout_step_limit(cartpole.env) == 10 * 500 * 2
+    with pytest.raises(ValueError, match="max_rollout_steps"):
+        REINFORCE("MlpPolicy", "CartPole-v1", max_rollout_steps=0)
+
+
+def test_max_grad_norm_clips_negative_momentum_steps():
+    kwargs = dict(n_episodes=2, learning_rate=0.01, seed=0, device="cpu")
+    nm = dict(
+        **SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs={"lam": 1.0}
+    )  # plain gradient steps
+    model = REINFORCE("MlpPolicy", "CartPole-v1", max_grad_norm=1e-3, policy_kwargs=nm, **kwargs)
+    before = actor_vector(model)
+    model.learn(1)  # one update
+    moved = (actor_vector(model) - before).norm()
+    assert 0 < moved <= 0.01 * 1e-3 * (1 + 1e-4)  # unclipped, this step was lr * 0.17
+    assert model.policy.optimizer.max_grad_norm == 1e-3
+    assert float(model.policy.optimizer.last_stats["grad_norm"]) > 0.01  # the clipping bites
+    conflicting = dict(**SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs={"max_grad_norm": 5.0})
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        REINFORCE("MlpPolicy", "CartPole-v1", max_grad_norm=1.0, policy_kwargs=conflicting, **kwargs)
+
+
+def test_negative_momentum_counters_survive_save_load(tmp_path):
+    nm = dict(**SMALL, optimizer_class=NegativeMomentum, optimizer_kwargs={"schedule": "apg"})
+    model = REINFORCE("MlpPolicy", "CartPole-v1", n_episodes=2, policy_kwargs=nm, seed=0, device="cpu")
+    model.learn(300)
+    opt = model.policy.optimizer
+    assert opt.n_steps == model._n_updates >= 2
+    model.save(tmp_path / "nm")
+    loaded = REINFORCE.load(tmp_path / "nm", device="cpu")
+    lopt = loaded.policy.optimizer
+    assert (lopt.n_steps, lopt.n_accepted, lopt.n_nonfinite) == (opt.n_steps, opt.n_accepted, opt.n_nonfinite)
+    loaded.set_env(make_vec_env("CartPole-v1", n_envs=1))
+    loaded.learn(100, reset_num_timesteps=False)
+    assert lopt.n_steps == loaded._n_updates  # the apg ramp goes on from where it was

@@ -7,10 +7,11 @@ from typing import Any
 
 import torch as th
 
-from sb3_pgx.common.steps import all_finite
+from sb3_pgx.common.steps import all_finite, total_norm
 
 NM_RULES = ("A", "B")
 NM_SCHEDULES = ("apg", "constant")
+COUNTERS = ("n_steps", "n_accepted", "n_nonfinite")
 
 
 class NegativeMomentum(th.optim.Optimizer):
@@ -33,12 +34,16 @@ class NegativeMomentum(th.optim.Optimizer):
     ``step(closure)`` only: ``closure()`` returns the loss without calling ``backward``. SB3's A2C/PPO call
     ``step()`` without a closure, where no check is possible; that raises.
 
+    The step and acceptance counters (``n_steps``, which drives the ``"apg"`` ramp, ``n_accepted``,
+    ``n_nonfinite``) are part of ``state_dict()``, so saving and loading a model keeps them.
+
     :param params: parameters or parameter groups
     :param lr: gradient step size
     :param lam: the momentum weight lambda (> 0; the paper's tabular range is 1e3..1e5, far too large for a
         network, where values near 1..2 make sense: lam = 1 disables the momentum)
     :param rule: ``"A"`` or ``"B"``
     :param schedule: ``"apg"`` or ``"constant"``
+    :param max_grad_norm: global gradient-norm clipping of ``grad L(omega)`` (None: off)
     """
 
     differentiates_closure = True
@@ -50,6 +55,7 @@ class NegativeMomentum(th.optim.Optimizer):
         lam: float = 1.5,
         rule: str = "A",
         schedule: str = "constant",
+        max_grad_norm: float | None = None,
     ) -> None:
         if not lr > 0:
             raise ValueError(f"lr must be > 0; got {lr!r}")
@@ -59,12 +65,28 @@ class NegativeMomentum(th.optim.Optimizer):
             raise ValueError(f"rule must be one of {NM_RULES}; got {rule!r}")
         if schedule not in NM_SCHEDULES:
             raise ValueError(f"schedule must be one of {NM_SCHEDULES}; got {schedule!r}")
+        if max_grad_norm is not None and not max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be > 0 or None; got {max_grad_norm!r}")
         super().__init__(params, {"lr": lr, "lam": lam})
         self.rule, self.schedule = rule, schedule
+        self.max_grad_norm = max_grad_norm
         self.n_steps = 0
         self.n_accepted = 0
         self.n_nonfinite = 0
         self.last_stats: dict[str, th.Tensor] = {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch's state dict plus the counters (the ``"apg"`` ramp restarts without ``n_steps``)."""
+        state = super().state_dict()
+        state["counters"] = {name: getattr(self, name) for name in COUNTERS}
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        counters = state_dict.pop("counters", {})
+        super().load_state_dict(state_dict)
+        for name in COUNTERS:
+            setattr(self, name, int(counters.get(name, 0)))
 
     @property
     def acceptance_rate(self) -> float:
@@ -84,9 +106,13 @@ class NegativeMomentum(th.optim.Optimizer):
             loss = closure()
             grads = th.autograd.grad(loss, params, allow_unused=True)
         grads = [g if g is not None else th.zeros_like(p) for g, p in zip(grads, params, strict=True)]
-        if not th.isfinite(loss) or not all_finite(grads):
+        grad_norm = total_norm(grads)
+        if not th.isfinite(loss) or not th.isfinite(grad_norm):
             self.n_nonfinite += 1
             return loss
+        if self.max_grad_norm is not None:
+            scale = th.clamp(self.max_grad_norm / (grad_norm + 1e-6), max=1.0)
+            grads = [g * scale for g in grads]
         t = self.n_steps + 1
         omega = [p.detach().clone() for p in params]
         theta_t: list[th.Tensor] = []
@@ -123,7 +149,11 @@ class NegativeMomentum(th.optim.Optimizer):
         self.n_steps += 1
         self.n_accepted += int(accept)
         moved = th.stack([th.linalg.vector_norm(p - o) for p, o in zip(params, omega, strict=True)])
-        self.last_stats = {"update_norm": th.linalg.vector_norm(moved), "accepted": th.tensor(float(accept))}
+        self.last_stats = {
+            "update_norm": th.linalg.vector_norm(moved),
+            "grad_norm": grad_norm,
+            "accepted": th.tensor(float(accept)),
+        }
         return loss
 
 

@@ -37,6 +37,7 @@ BASELINES = ("none", "mean", "standardize", "value")
 RETURN_TYPES = ("reward_to_go", "total")
 RK_METHODS = ("heun", "midpoint")
 REDUCTIONS = ("mean", "sum")
+DEFAULT_LONGEST_EPISODE = 1000  # the longest expected episode of an env without spec.max_episode_steps
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
 
@@ -54,16 +55,21 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     - ``"adam"``: the policy's own optimizer (Adam by default; any ``policy_kwargs["optimizer_class"]``,
       including :class:`sb3_pgx.optim.NegativeMomentum`, which gets a closure);
     - ``"hessian"``: PG-SOM's second-order momentum (:class:`sb3_pgx.optim.PGSOM`): an Adam-style first moment
-      and a bias-corrected second moment of the Hutchinson diagonal-Hessian estimate;
+      and a bias-corrected second moment of the paper's diagonal of the return's Hessian (Lemma 3.1: each
+      episode's return-weighted squared score plus a Hutchinson estimate of the surrogate's Hessian; see
+      :class:`sb3_pgx.optim.PGSOM`, ``curvature``);
     - ``"rk2"``: one Runge-Kutta step of the gradient flow ``d theta/d tau = -grad L`` (Heun by default;
       PG-SOM Eq. 3), both stages on the same episodes (our reconstruction: no extra samples, no importance
       weights)::
 
           k1 = -grad L(theta);  k2 = -grad L(theta + lr k1);  theta <- theta + lr/2 (k1 + k2)
 
-    Clipping (``max_grad_norm``) applies to each gradient (each RK stage). With n_envs > 1, episodes still
-    running when ``n_episodes`` have finished are discarded and the envs are reset before the next rollout (so
-    each update sees on-policy episodes only); with one env nothing is discarded.
+    Clipping (``max_grad_norm``) applies to each gradient (each RK stage; with a closure-differentiating
+    ``optimizer_class`` such as NegativeMomentum, inside the optimizer). With n_envs > 1, the ``n_episodes``
+    are spread over the envs before the rollout (env ``i`` contributes its first ``quota[i]`` episodes, all
+    started with the current policy), so the batch is an unbiased sample of whole on-policy episodes (keeping
+    the first episodes to *finish* would favour short ones); an env's steps past its quota are discarded and the
+    envs are reset before the next rollout. With one env nothing is discarded.
 
     Left open by the paper, with our choice: returns are discounted rewards-to-go (``return_type="total"``
     weights every step by the undiscounted episode return); the baseline options are those of PG-SOM's table
@@ -85,11 +91,14 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     :param max_grad_norm: gradient-norm clipping (None: off)
     :param rk_method: ``"heun"`` or ``"midpoint"`` (``update="rk2"`` only)
     :param hessian_kwargs: extra :class:`sb3_pgx.optim.PGSOM` arguments (``betas``, ``eps``,
-        ``hessian_power``, ``n_probes``, ``seed``)
+        ``hessian_power``, ``n_probes``, ``clip_hessian``, ``seed``, and ``curvature``: ``"return"`` by default,
+        ``"surrogate"`` for the Hutchinson estimate of the surrogate's Hessian alone)
     :param critic_learning_rate: the value baseline's step size (defaults to ``learning_rate``)
     :param n_critic_steps: full-batch critic steps per update (``baseline="value"``)
-    :param max_rollout_steps: a rollout that reaches this many env steps without ``n_episodes`` finished
-        episodes raises (guards against environments that never end)
+    :param max_rollout_steps: a rollout that reaches this many steps per env without its ``n_episodes``
+        finished episodes raises a ``ValueError`` (guards against environments that never end). None: 10 x the
+        longest expected episode (the env's ``spec.max_episode_steps``, or 1000 when no time limit is known)
+        x ``ceil(n_episodes / n_envs)``
     :param use_sde: generalized State-Dependent Exploration
     :param sde_sample_freq: gSDE noise resampling frequency (-1: only at rollout start)
     :param stats_window_size: episodes averaged for the rollout/ logs
@@ -120,7 +129,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         hessian_kwargs: dict[str, Any] | None = None,
         critic_learning_rate: float | Schedule | None = None,
         n_critic_steps: int = 5,
-        max_rollout_steps: int = 1_000_000,
+        max_rollout_steps: int | None = None,
         use_sde: bool = False,
         sde_sample_freq: int = -1,
         stats_window_size: int = 100,
@@ -138,7 +147,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         check_choice("rk_method", rk_method, RK_METHODS)
         check_at_least("n_episodes", n_episodes, 1)
         check_at_least("n_critic_steps", n_critic_steps, 1)
-        check_at_least("max_rollout_steps", max_rollout_steps, 1)
+        if max_rollout_steps is not None:
+            check_at_least("max_rollout_steps", max_rollout_steps, 1)
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         if not callable(learning_rate):
             check_positive("learning_rate", learning_rate)
@@ -203,13 +213,34 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
                 self.policy.actor_parameters(),
                 lr=self.lr_schedule(1.0),
                 max_grad_norm=self.max_grad_norm_opt,
-                **self.hessian_kwargs,
+                **{"curvature": "return", **self.hessian_kwargs},
             )
+        self._hand_clipping_to_optimizer()
         if self.critic_learning_rate is None:
             self.critic_lr_schedule = self.lr_schedule
         else:
             self.critic_lr_schedule = make_schedule("critic_learning_rate", self.critic_learning_rate)
         self._maybe_recommend_cpu()
+
+    def _hand_clipping_to_optimizer(self) -> None:
+        """An optimizer that differentiates its closure (``update="adam"`` with ``optimizer_class`` NegativeMomentum
+        or PGSOM) computes its own gradients, so REINFORCE's ``max_grad_norm`` is handed to it; one that cannot
+        clip, or that was given a different ``max_grad_norm`` in ``optimizer_kwargs``, raises."""
+        optimizer = self.policy.optimizer
+        if self.max_grad_norm_opt is None or not getattr(optimizer, "differentiates_closure", False):
+            return
+        own = getattr(optimizer, "max_grad_norm", "missing")
+        if own == "missing":
+            raise ValueError(
+                f"max_grad_norm={self.max_grad_norm_opt!r} cannot be applied by {type(optimizer).__name__}, which "
+                "differentiates its closure and has no max_grad_norm; use max_grad_norm=None"
+            )
+        if own is not None and own != self.max_grad_norm_opt:
+            raise ValueError(
+                f"max_grad_norm={self.max_grad_norm_opt!r} differs from optimizer_kwargs max_grad_norm={own!r}; "
+                "give one of them (or the same value)"
+            )
+        optimizer.max_grad_norm = self.max_grad_norm_opt
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_episodes"]
@@ -225,6 +256,20 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         # discounted reward-to-go G_t = r_t + gamma G_{t+1}, as a linear filter on the reversed rewards
         return lfilter([1.0], [1.0, -self.gamma], rewards[::-1])[::-1].astype(np.float32)
 
+    def _episode_quota(self, n_envs: int) -> np.ndarray:
+        """How many episodes each env contributes: fixed before the rollout (``n_episodes`` spread evenly), so
+        which episodes are kept never depends on how long they are."""
+        return self.n_episodes // n_envs + (np.arange(n_envs) < self.n_episodes % n_envs)
+
+    def _rollout_step_limit(self, env: VecEnv) -> int:
+        """``max_rollout_steps``, or by default 10 x the longest expected episode (the envs' largest
+        ``spec.max_episode_steps``, else ``DEFAULT_LONGEST_EPISODE``) x the episodes each env collects."""
+        if self.max_rollout_steps is not None:
+            return self.max_rollout_steps
+        lengths = [s.max_episode_steps for s in env.get_attr("spec") if s is not None and s.max_episode_steps]
+        longest = max(lengths) if lengths else DEFAULT_LONGEST_EPISODE
+        return 10 * longest * int(self._episode_quota(env.num_envs).max())
+
     def collect_rollouts(
         self,
         env: VecEnv,
@@ -232,7 +277,10 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         rollout_buffer: Any,
         n_rollout_steps: int,
     ) -> bool:
-        """Collect ``n_episodes`` complete episodes into ``self._episodes``."""
+        """Collect ``n_episodes`` complete episodes into ``self._episodes``: with n_envs > 1, env ``i`` contributes
+        its first ``quota[i]`` episodes of the rollout (all started with the current policy), whatever their
+        lengths; its later episodes are discarded, so the batch (and ``rollout/ep_len_mean``) is an unbiased
+        sample of whole episodes."""
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         n_envs = env.num_envs
@@ -242,51 +290,69 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         if self.use_sde:
             self.policy.reset_noise(n_envs)
         callback.on_rollout_start()
+        quota = self._episode_quota(n_envs)
+        limit = self._rollout_step_limit(env)
         open_steps: list[list[tuple[Any, np.ndarray, float]]] = [[] for _ in range(n_envs)]
-        self._episodes = []
+        kept: list[list[dict[str, Any]]] = [[] for _ in range(n_envs)]
         n_steps = 0
-        while len(self._episodes) < self.n_episodes:
-            if n_steps >= self.max_rollout_steps:
+        while any(len(k) < q for k, q in zip(kept, quota, strict=True)):
+            if n_steps >= limit:
                 raise ValueError(
-                    f"no {self.n_episodes} complete episodes within "
-                    f"max_rollout_steps={self.max_rollout_steps} env "
-                    "steps; raise max_rollout_steps or wrap the env in a TimeLimit"
+                    f"no {self.n_episodes} complete episodes within max_rollout_steps={limit} steps per env "
+                    f"(max_rollout_steps={self.max_rollout_steps!r}; None: 10 x the longest expected episode); "
+                    "raise max_rollout_steps or wrap the env in a TimeLimit"
                 )
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 self.policy.reset_noise(n_envs)
             with th.no_grad():
                 actions, _, _ = self.policy(obs_as_tensor(self._last_obs, self.device))  # type: ignore[arg-type]
             actions = actions.cpu().numpy()
-            clipped = actions
-            if isinstance(self.action_space, spaces.Box):
-                if self.policy.squash_output:
-                    clipped = self.policy.unscale_action(clipped)
-                else:
-                    clipped = np.clip(actions, self.action_space.low, self.action_space.high)
-            new_obs, rewards, dones, infos = env.step(clipped)
+            new_obs, rewards, dones, infos = env.step(self._env_actions(actions))
             self.num_timesteps += n_envs
             callback.update_locals(locals())
             if not callback.on_step():
                 return False
-            self._update_info_buffer(infos, dones)
+            counted = self._record_step(open_steps, kept, quota, actions, rewards, dones)
+            self._update_info_buffer(
+                [info if c else {} for info, c in zip(infos, counted, strict=True)], dones
+            )
             n_steps += 1
-            for i in range(n_envs):
-                obs_i = (
-                    {k: v[i] for k, v in self._last_obs.items()}
-                    if isinstance(self._last_obs, dict)
-                    else self._last_obs[i]
-                )
-                open_steps[i].append((obs_i, actions[i], float(rewards[i])))
-                if dones[i]:
-                    if len(self._episodes) < self.n_episodes:
-                        self._episodes.append(self._close_episode(open_steps[i]))
-                    open_steps[i] = []
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
-        self._envs_mid_episode = any(open_steps)
+        # in the order the episodes started: every env's first, then every env's second, ...
+        self._episodes = [k[j] for j in range(int(quota.max())) for k in kept if j < len(k)]
+        self._envs_mid_episode = not all(
+            self._last_episode_starts
+        )  # an env past its quota may be mid-episode
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True
+
+    def _env_actions(self, actions: np.ndarray) -> np.ndarray:
+        if isinstance(self.action_space, spaces.Box):
+            if self.policy.squash_output:
+                return self.policy.unscale_action(actions)
+            return np.clip(actions, self.action_space.low, self.action_space.high)
+        return actions
+
+    def _record_step(self, open_steps, kept, quota, actions, rewards, dones) -> list[bool]:
+        """Append one vector step to the open episodes; close finished ones, keeping those within the env's
+        quota. Returns, per env, whether an episode of its quota finished now (for the episode statistics)."""
+        counted = [False] * len(open_steps)
+        for i in range(len(open_steps)):
+            obs_i = (
+                {k: v[i] for k, v in self._last_obs.items()}
+                if isinstance(self._last_obs, dict)
+                else self._last_obs[i]  # type: ignore[index]
+            )
+            if len(kept[i]) < quota[i]:
+                open_steps[i].append((obs_i, actions[i], float(rewards[i])))
+            if dones[i]:
+                if len(kept[i]) < quota[i]:
+                    kept[i].append(self._close_episode(open_steps[i]))
+                    counted[i] = True
+                open_steps[i] = []
+        return counted
 
     def _close_episode(self, steps: list[tuple[Any, np.ndarray, float]]) -> dict[str, Any]:
         obs = [s[0] for s in steps]
@@ -379,14 +445,34 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
             )
         return {"grad_norm": norm, "update_norm": update_norm}
 
-    def _optimizer_step(self, loss_fn) -> dict[str, th.Tensor] | None:
-        """The actor's optimizer: our closure-differentiating optimizers get a closure, the others a guarded
-        step."""
+    def _trajectory_terms_fn(self, obs: Any, actions: th.Tensor, advantages: th.Tensor):
+        """PG-SOM's ``trajectory_terms`` (``curvature="return"``): each episode's ``log p(tau)`` and its weight,
+        the loss's weight on the episode's first step (``-(R - b)`` for ``return_type="total"``; with
+        rewards-to-go, the discounted return of the whole episode minus its baseline), times the loss's scale."""
+        lengths = th.as_tensor([len(e["returns"]) for e in self._episodes], device=self.device)
+        episode_of_step = th.repeat_interleave(th.arange(len(lengths), device=self.device), lengths)
+        first_steps = th.cumsum(lengths, 0) - lengths
+        scale = 1.0 if self.loss_reduction == "sum" else 1.0 / len(advantages)
+
+        def terms() -> tuple[th.Tensor, th.Tensor]:
+            log_prob = self.policy.get_distribution(obs).log_prob(actions)
+            per_episode = th.zeros(len(lengths), device=self.device, dtype=log_prob.dtype)
+            per_episode = per_episode.index_add(0, episode_of_step, log_prob)
+            return per_episode, -scale * advantages[first_steps]
+
+        return terms
+
+    def _optimizer_step(self, loss_fn, trajectory_terms=None) -> dict[str, th.Tensor] | None:
+        """The actor's optimizer: our closure-differentiating optimizers get a closure (PG-SOM with
+        ``curvature="return"`` also the trajectory terms), the others a guarded step."""
         optimizer = self.policy.optimizer
         params = self.policy.actor_parameters()
         if getattr(optimizer, "differentiates_closure", False):
             before = getattr(optimizer, "n_nonfinite", 0)
-            optimizer.step(loss_fn)
+            if getattr(optimizer, "curvature", None) == "return":
+                optimizer.step(loss_fn, trajectory_terms=trajectory_terms)
+            else:
+                optimizer.step(loss_fn)
             if getattr(optimizer, "n_nonfinite", 0) > before:
                 return None
             return dict(getattr(optimizer, "last_stats", {}))
@@ -408,7 +494,12 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         obs, actions, returns = self._batch()
         advantages = self._advantages(obs, returns)
         loss_fn = self._policy_loss_fn(obs, actions, advantages)
-        stats = self._rk2_step(loss_fn, lr) if self.update == "rk2" else self._optimizer_step(loss_fn)
+        if self.update == "rk2":
+            stats = self._rk2_step(loss_fn, lr)
+        else:
+            needs_terms = getattr(self.policy.optimizer, "curvature", None) == "return"
+            terms = self._trajectory_terms_fn(obs, actions, advantages) if needs_terms else None
+            stats = self._optimizer_step(loss_fn, terms)
         if stats is None:
             self.nonfinite_skips_total += 1
         critic_log = StepLog()

@@ -327,3 +327,11 @@ def test_negative_momentum_counters_survive_save_load(tmp_path):
     loaded.set_env(make_vec_env("CartPole-v1", n_envs=1))
     loaded.learn(100, reset_num_timesteps=False)
     assert lopt.n_steps == loaded._n_updates  # the apg ramp goes on from where it was
+
+
+@pytest.mark.parametrize("update", ["hessian", "rk2"])
+def test_optimizer_class_with_an_update_that_takes_its_own_step_is_refused(update):
+    with pytest.raises(ValueError, match="optimizer_class"):
+        REINFORCE(
+            "MlpPolicy", "CartPole-v1", update=update, policy_kwargs={"optimizer_class": NegativeMomentum}
+        )

@@ -64,7 +64,8 @@ def _copy_policy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
 @contextlib.contextmanager
 def no_distribution_validation() -> Iterator[None]:
     """Turn off torch.distributions' argument checks, so a NaN reaches the finiteness guards (which skip the
-    step and count it) instead of raising inside ``Normal(...)``."""
+    step and count it) instead of raising inside ``Normal(...)``. A context manager, or a decorator:
+    ``@no_distribution_validation()``."""
     previous = Distribution._validate_args
     Distribution.set_default_validate_args(False)
     try:
@@ -280,16 +281,16 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     def _log_actor(self, actor_log: StepLog, context: Any) -> None:
         """Method-specific ``train/`` scalars."""
 
+    @no_distribution_validation()
     def collect_rollouts(self, *args: Any, **kwargs: Any) -> bool:
         """SB3's rollout collection; a non-finite observation yields a non-finite action (and a skipped update
         later) instead of an error inside ``Normal(...)``."""
-        with no_distribution_validation():
-            return super().collect_rollouts(*args, **kwargs)
+        return super().collect_rollouts(*args, **kwargs)
 
+    @no_distribution_validation()
     def train(self) -> None:
         """One iteration: the actor's update (:meth:`_train_actor`), then the critic's passes."""
-        with no_distribution_validation():
-            self._train_iteration()
+        self._train_iteration()
 
     def _train_iteration(self) -> None:
         self.policy.set_training_mode(True)

@@ -17,6 +17,7 @@ from stable_baselines3.common.utils import obs_as_tensor, update_learning_rate
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
+from sb3_pgx.common.actor_critic import no_distribution_validation
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
 from sb3_pgx.common.schedules import make_schedule
@@ -178,6 +179,11 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         )
         if self.env is not None:
             check_space("action space", self.action_space, SUPPORTED_ACTION_SPACES)
+        if update != "adam" and "optimizer_class" in (policy_kwargs or {}):
+            raise ValueError(
+                f"policy_kwargs['optimizer_class'] is used only with update='adam'; update={update!r} takes its "
+                "own step (allowed: update='adam' with an optimizer_class, or no optimizer_class)"
+            )
         self.n_episodes = n_episodes
         self.update = update
         self.baseline = baseline
@@ -270,6 +276,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         longest = max(lengths) if lengths else DEFAULT_LONGEST_EPISODE
         return 10 * longest * int(self._episode_quota(env.num_envs).max())
 
+    @no_distribution_validation()
     def collect_rollouts(
         self,
         env: VecEnv,
@@ -373,6 +380,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         actions = th.as_tensor(np.concatenate([e["actions"] for e in eps]), device=self.device)
         if isinstance(self.action_space, spaces.Discrete):
             actions = actions.long().flatten()
+        elif isinstance(self.action_space, spaces.Box):
+            actions = actions.reshape(len(actions), -1)  # the Gaussian is over the flattened action
         returns = th.as_tensor(
             np.concatenate([e["returns"] for e in eps]), device=self.device, dtype=th.float32
         )
@@ -486,6 +495,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
             )
         return {"grad_norm": th.tensor(result.grad_norm), "update_norm": update_norm}
 
+    @no_distribution_validation()
     def train(self) -> None:
         """One REINFORCE update on the episodes of the last rollout (and the value baseline's steps)."""
         self.policy.set_training_mode(True)

@@ -78,10 +78,15 @@ def test_zoo_entries_resolve(key):
 
 
 def test_readme_test_line_is_what_ci_runs():
+    """``.ci/run`` runs the README's test line, in a fresh virtual environment with the CPU torch installed first."""
     readme = (REPO / "README.md").read_text()
-    ci = (REPO / ".ci" / "run").read_text()
-    line = next(line for line in ci.splitlines() if line.startswith("python -m pip install -q -e"))
-    assert line in readme
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    line = next(line for line in ci if line.startswith("python -m pip install -q -e"))
+    assert line in readme and ci[-1] == line  # its exit status is the script's
+    venv = next(i for i, cmd in enumerate(ci) if " -m venv " in cmd)
+    torch = ci.index("python -m pip install -q torch==2.13.0")
+    assert venv < torch < ci.index(line)
+    assert any(cmd.startswith("trap 'rm -rf") for cmd in ci[:venv])  # the environment is removed at exit
 
 
 def install_requires() -> dict[str, Requirement]:

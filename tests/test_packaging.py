@@ -2,6 +2,7 @@
 what the zoo and our constructors expect."""
 
 import configparser
+import re
 import subprocess
 import sys
 import zipfile
@@ -14,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 import sb3_pgx
 from sb3_pgx.zoo import ZOO_ENTRIES, hyperparams_path, load_object
+from tests.zoo_helpers import zoo_env
 
 REPO = Path(sb3_pgx.__file__).resolve().parents[1]
 ZOO_ONLY_KEYS = {"n_envs", "n_timesteps", "policy", "normalize", "env_wrapper", "frame_stack", "policy_kwargs",
@@ -116,3 +118,17 @@ def test_lowest_accepted_versions_read_our_hyperparameter_files(name):
     assert all("default" in yaml.safe_load(hyperparams_path(key).read_text()) for key in ZOO_ENTRIES)
     specifier = install_requires()[name].specifier
     assert not specifier.contains("2.7.0") and specifier.contains("2.8.0")
+
+
+def test_readme_python_example_runs(tmp_path):
+    """The README's Python example runs as written, with its budget ``1_000_000`` replaced by ``2_048`` (one
+    rollout), in a fresh interpreter."""
+    readme = (REPO / "README.md").read_text()
+    example = re.search(r"## Python API\n\n```python\n(.*?)```", readme, re.DOTALL).group(1)
+    assert example.count("1_000_000") == 1
+    proc = subprocess.run(
+        [sys.executable, "-c", example.replace("1_000_000", "2_048")],
+        cwd=tmp_path, env=zoo_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert (tmp_path / "spma_hopper.zip").is_file() and any((tmp_path / "runs").iterdir())

@@ -225,6 +225,18 @@ def test_critic_batch_size_none_is_the_whole_rollout(algo_class, critic_inner_lo
     assert _critic_batch_sizes(model) == [192, 192]
 
 
+@pytest.mark.parametrize("algo_class", FAMILY)
+def test_n_critic_epochs_defaults_to_n_epochs(algo_class):
+    """The default ``n_critic_epochs=None`` is ``n_epochs`` critic passes (it was 10 whatever n_epochs)."""
+    model = algo_class("MlpPolicy", "CartPole-v1", n_steps=64, n_epochs=3, seed=0)
+    model.learn(64)
+    assert model.n_critic_epochs is None
+    assert _critic_batch_sizes(model) == [64, 64, 64]
+    model = algo_class("MlpPolicy", "CartPole-v1", n_steps=64, n_epochs=3, n_critic_epochs=2, seed=0)
+    model.learn(64)
+    assert _critic_batch_sizes(model) == [64, 64]
+
+
 @pytest.mark.parametrize("n_envs,expected,batches", [(8, 128, [128] * 4), (2, None, [128])])
 def test_optuna_critic_batch_is_compared_with_the_whole_rollout(n_envs, expected, batches):
     """A sampled critic minibatch of 2**7 = 128 with n_steps = 64: a minibatch when the rollout is 64 x 8 = 512

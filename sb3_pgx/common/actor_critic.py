@@ -92,7 +92,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     :param critic_batch_size: critic minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``),
         as for ``batch_size`` (with ``critic_inner_loop="armijo"``: the official full-batch line-search critic).
         Must divide ``n_steps * n_envs``
-    :param n_critic_epochs: critic passes per iteration (defaults to ``n_epochs``)
+    :param n_critic_epochs: critic passes per iteration; ``None`` (the default) means ``n_epochs``, as in the
+        official SPMA code, which steps the critic on the same batches for the same epochs as the actor
     :param normalize_advantage: standardise the advantages per minibatch
     :param max_grad_norm: global gradient-norm clipping on the Adam paths (``None``: off)
     :param armijo_c: sufficient-decrease constant of the line search, in (0, 1)
@@ -130,7 +131,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         critic_inner_loop: str = "adam",
         critic_learning_rate: float | Schedule | None = None,
         critic_batch_size: int | None = None,
-        n_critic_epochs: int | None = 10,
+        n_critic_epochs: int | None = None,
         normalize_advantage: bool = True,
         max_grad_norm: float | None = None,
         armijo_c: float = 0.5,

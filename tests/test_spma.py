@@ -237,10 +237,13 @@ def test_n_critic_epochs_defaults_to_n_epochs(algo_class):
     assert _critic_batch_sizes(model) == [64, 64]
 
 
-@pytest.mark.parametrize("n_envs,expected,batches", [(8, 128, [128] * 4), (2, None, [128])])
+@pytest.mark.parametrize(
+    "n_envs,expected,batches", [(8, 128, [128] * 4), (3, 64, [64] * 3), (2, None, [128])]
+)
 def test_optuna_critic_batch_is_compared_with_the_whole_rollout(n_envs, expected, batches):
     """A sampled critic minibatch of 2**7 = 128 with n_steps = 64: a minibatch when the rollout is 64 x 8 = 512
-    samples, the whole rollout (None) when it is 64 x 2 = 128 (the converter compared 128 with n_steps alone)."""
+    samples, 64 (the largest divisor of 192 that divides 128) for 64 x 3, the whole rollout (None) for 64 x 2 =
+    128 (the converter compared 128 with n_steps alone)."""
     params = dict(one_minus_gamma=0.01, one_minus_gae_lambda=0.05, n_steps_pow=6, net_arch="tiny",
                   activation_fn="tanh", eta=1.0, n_epochs=2, critic_learning_rate=1e-3, n_critic_epochs=1,
                   critic_batch_size_pow=7, n_envs=n_envs)  # fmt: skip

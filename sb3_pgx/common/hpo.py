@@ -3,6 +3,7 @@ returns constructor kwargs, ``convert_*(trial.params)`` rebuilds the same kwargs
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import optuna
@@ -38,17 +39,28 @@ def sample_actor_critic_common(trial: optuna.Trial) -> None:
 
 
 def convert_critic_params(out: dict[str, Any]) -> dict[str, Any]:
-    """The critic's minibatch, in place: ``critic_batch_size_pow`` becomes ``critic_batch_size = 2**pow``, or
-    ``None`` (the whole rollout) when that is not smaller than the rollout ``n_steps * n_envs``. ``n_envs`` is
-    the one the sampler recorded (a fixed choice: the zoo runs every trial with the same number of envs)."""
+    """The critic's minibatch: ``critic_batch_size_pow`` becomes ``critic_batch_size``, the largest divisor of the
+    rollout ``n_steps * n_envs`` that divides ``2**pow`` (``2**pow`` itself when the rollout is a multiple of it),
+    or ``None`` (the whole rollout) when that divisor is the whole rollout.
+
+    :param out: the converted trial parameters with ``n_steps``, ``critic_batch_size_pow`` and ``n_envs`` (the
+        sampler's fixed choice; 1 for trials stored without it); changed in place
+    :return: ``out`` without ``critic_batch_size_pow`` and ``n_envs``, with ``critic_batch_size``
+    """
     rollout = out["n_steps"] * out.pop("n_envs", 1)
     critic_batch = out.pop("critic_batch_size_pow", None)
-    out["critic_batch_size"] = None if critic_batch is None or 2**critic_batch >= rollout else 2**critic_batch
+    batch = rollout if critic_batch is None else math.gcd(2**critic_batch, rollout)
+    out["critic_batch_size"] = None if batch == rollout else batch
     return out
 
 
 def sample_critic_params(trial: optuna.Trial, n_envs: int) -> None:
-    """The critic's Adam step size, passes and minibatch, and the trial's ``n_envs`` (for the rollout size)."""
+    """Sample the critic's Adam step size, passes and minibatch, and record the trial's ``n_envs`` (a one-value
+    categorical: the converter needs the rollout size ``n_steps * n_envs``).
+
+    :param trial: the Optuna trial
+    :param n_envs: the number of environments the zoo trains every trial with
+    """
     trial.suggest_float("critic_learning_rate", 1e-4, 3e-3, log=True)
     trial.suggest_int("n_critic_epochs", 1, 20)
     trial.suggest_int("critic_batch_size_pow", 5, 8)

@@ -61,11 +61,11 @@ def bench_trpo(env, width: int, n_steps: int, cg_steps: int, repeats: int, devic
 
 
 def bench_rank1(
-    env, width: int, n_steps: int, fisher: str, repeats: int, device: str, **kw
+    env, width: int, n_steps: int, fisher: str, repeats: int, device: str, kl_rescale: bool = False
 ) -> tuple[int, float]:
     arch = {"net_arch": {"pi": [width, width], "vf": [64, 64]}}
     model = Rank1NPG("MlpPolicy", env, n_steps=n_steps, fisher=fisher, policy_kwargs=arch, n_critic_epochs=1,
-                     seed=0, device=device, **kw)  # fmt: skip
+                     seed=0, device=device, kl_rescale=kl_rescale)  # fmt: skip
     model.learn(n_steps * env.num_envs)
 
     def actor_update() -> None:

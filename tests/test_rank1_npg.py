@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch as th
+import yaml
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import FakeImageEnv, SimpleMultiObsEnv
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -28,6 +30,7 @@ from sb3_pgx.common.fisher import (
     sherman_morrison_quadratic,
     sherman_morrison_solve,
 )
+from sb3_pgx.zoo import hyperparams_path
 from tests.zoo_helpers import sampled_kwargs
 
 SMALL = {"net_arch": {"pi": [8, 8], "vf": [8]}}
@@ -209,7 +212,7 @@ def test_kl_normalised_step(fisher: str):
         "policy_kwargs": SMALL,
         "n_critic_epochs": 1,
     }
-    model = Rank1NPG("MlpPolicy", "Pendulum-v1", **kwargs)
+    model = Rank1NPG("MlpPolicy", "Pendulum-v1", kl_rescale=False, **kwargs)
     model.learn(256)
     values = model.logger.name_to_value
     assert values["train/predicted_kl"] == pytest.approx(delta, rel=1e-5)
@@ -231,7 +234,7 @@ def test_line_search_keeps_kl_below_delta():
 
 def test_learns_cartpole():
     env = make_vec_env("CartPole-v1", n_envs=8, seed=0)
-    model = Rank1NPG("MlpPolicy", env, n_steps=64, damping=3.0, kl_rescale=True, seed=0)  # zoo setting
+    model = Rank1NPG("MlpPolicy", env, n_steps=64, seed=0)  # the defaults are the zoo file's Fisher setting
     before = evaluate_policy(model, env, n_eval_episodes=10, deterministic=False)[0]
     model.learn(24_000)
     after = evaluate_policy(model, env, n_eval_episodes=10, deterministic=False)[0]
@@ -260,7 +263,7 @@ def test_bad_input_names_allowed_values():
     with pytest.raises(ValueError, match="per_sample.*minibatch.*self_gradient"):
         Rank1NPG("MlpPolicy", "CartPole-v1", fisher="full")
     with pytest.raises(ValueError, match="minibatch"):
-        Rank1NPG("MlpPolicy", "Pendulum-v1", use_sde=True)  # per-sample norms of gSDE are not implemented
+        Rank1NPG("MlpPolicy", "Pendulum-v1", fisher="per_sample", use_sde=True)  # no per-sample gSDE norms
 
 
 @pytest.mark.parametrize("step_rule", ["kl", "fixed"])
@@ -417,3 +420,25 @@ def test_fisher_ablation_bad_input():
         log_prob, leaves = actor_log_prob(model.policy, obs, actions, per_sample_leaves=True)
     with pytest.raises(ValueError, match="MLP policies"):
         model._natural_direction(log_prob, adv, leaves, obs)
+
+
+def test_defaults_are_the_zoo_files_uniform_settings():
+    """Every constructor argument that ``hyperparams/rank1_npg.yml`` sets to the same value in all its entries is
+    the constructor's default, so ``Rank1NPG("MlpPolicy", "CartPole-v1")`` runs the zoo file's rank-1 reading
+    (the default was ``fisher="per_sample"``, ``damping=1.0``, ``kl_rescale=False``, which stalls on CartPole)."""
+    table = yaml.safe_load(hyperparams_path("rank1_npg").read_text())
+    entries = [entry for env_id, entry in table.items() if env_id != "default"]
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(Rank1NPG.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    uniform = {
+        name: value
+        for name, value in entries[0].items()
+        if name in defaults and all(name in entry and entry[name] == value for entry in entries)
+    }
+    assert uniform == {"fisher": "minibatch", "damping": 0.1, "kl_rescale": True}
+    model = Rank1NPG("MlpPolicy", "CartPole-v1", n_steps=64)
+    assert {name: getattr(model, name) for name in uniform} == uniform
+    assert model._ghost is None  # no per-sample norms recorded for the one-sample reading

@@ -1,6 +1,7 @@
 """SPMA (and, where the behaviour is the family's, MDPO and TRPO-reg): API, spaces, learning, save/load, bad input."""
 
 import numpy as np
+import optuna
 import pytest
 import torch as th
 from gymnasium import spaces
@@ -16,7 +17,8 @@ from stable_baselines3.common.envs import (
 )
 from stable_baselines3.common.evaluation import evaluate_policy
 
-from sb3_pgx import MDPO, SPMA, TRPOReg
+from sb3_pgx import MDPO, SPMA, Rank1NPG, TRPOReg
+from sb3_pgx.common.hpo import convert_mirror_params, sample_mirror_params
 
 FAMILY = [SPMA, MDPO, TRPOReg]
 
@@ -195,3 +197,60 @@ def test_old_policy_forward_only_where_the_surrogate_needs_it(algo_class, actor_
     monkeypatch.setattr(model._old_policy, "get_distribution", lambda obs: calls.append(1) or original(obs))
     model.train()
     assert len(calls) == actor_calls + 1  # + the one pass for the logged KL statistics
+
+
+def _critic_batch_sizes(model) -> list[int]:
+    """The size of every batch the critic steps on in one more ``train()`` (the rollout buffer must be full)."""
+    sizes = []
+    loss_fn = model._critic_loss_fn
+
+    def recording(data):
+        sizes.append(len(data.returns))
+        return loss_fn(data)
+
+    model._critic_loss_fn = recording
+    model.train()
+    return sizes
+
+
+@pytest.mark.parametrize("algo_class", [SPMA, Rank1NPG])
+@pytest.mark.parametrize("critic_inner_loop", ["armijo", "adam"])
+def test_critic_batch_size_none_is_the_whole_rollout(algo_class, critic_inner_loop):
+    """``critic_batch_size=None`` is one critic step per epoch on all n_steps x n_envs samples, as documented
+    (it was the largest divisor <= 64: here 64, three steps per epoch)."""
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    model = algo_class("MlpPolicy", env, n_steps=96, critic_batch_size=None, n_critic_epochs=2,
+                       critic_inner_loop=critic_inner_loop, seed=0)  # fmt: skip
+    model.learn(192)
+    assert _critic_batch_sizes(model) == [192, 192]
+
+
+@pytest.mark.parametrize("algo_class", FAMILY)
+def test_n_critic_epochs_defaults_to_n_epochs(algo_class):
+    """The default ``n_critic_epochs=None`` is ``n_epochs`` critic passes (it was 10 whatever n_epochs)."""
+    model = algo_class("MlpPolicy", "CartPole-v1", n_steps=64, n_epochs=3, seed=0)
+    model.learn(64)
+    assert model.n_critic_epochs is None
+    assert _critic_batch_sizes(model) == [64, 64, 64]
+    model = algo_class("MlpPolicy", "CartPole-v1", n_steps=64, n_epochs=3, n_critic_epochs=2, seed=0)
+    model.learn(64)
+    assert _critic_batch_sizes(model) == [64, 64]
+
+
+@pytest.mark.parametrize(
+    "n_envs,expected,batches", [(8, 128, [128] * 4), (3, 64, [64] * 3), (2, None, [128])]
+)
+def test_optuna_critic_batch_is_compared_with_the_whole_rollout(n_envs, expected, batches):
+    """A sampled critic minibatch of 2**7 = 128 with n_steps = 64: a minibatch when the rollout is 64 x 8 = 512
+    samples, 64 (the largest divisor of 192 that divides 128) for 64 x 3, the whole rollout (None) for 64 x 2 =
+    128 (the converter compared 128 with n_steps alone)."""
+    params = dict(one_minus_gamma=0.01, one_minus_gae_lambda=0.05, n_steps_pow=6, net_arch="tiny",
+                  activation_fn="tanh", eta=1.0, n_epochs=2, critic_learning_rate=1e-3, n_critic_epochs=1,
+                  critic_batch_size_pow=7, n_envs=n_envs)  # fmt: skip
+    trial = optuna.trial.FixedTrial(params)
+    kwargs = sample_mirror_params(trial, 1, n_envs, {})
+    assert kwargs["critic_batch_size"] == expected and "n_envs" not in kwargs
+    assert convert_mirror_params(trial.params) == kwargs
+    model = SPMA("MlpPolicy", make_vec_env("CartPole-v1", n_envs=n_envs, seed=0), **kwargs)
+    model.learn(64 * n_envs)
+    assert _critic_batch_sizes(model) == batches

@@ -74,11 +74,6 @@ def no_distribution_validation() -> Iterator[None]:
         Distribution.set_default_validate_args(previous)
 
 
-def default_critic_batch_size(rollout_size: int, largest: int = 64) -> int:
-    """The largest divisor of ``rollout_size`` that is at most ``largest``."""
-    return next(b for b in range(min(largest, rollout_size), 0, -1) if rollout_size % b == 0)
-
-
 class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     """Base class: rollouts, GAE, separate actor/critic parameter groups, the critic's loop and the logs.
 
@@ -95,9 +90,11 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     :param gae_lambda: GAE's lambda
     :param critic_inner_loop: the critic's ``"adam"`` or ``"armijo"``
     :param critic_learning_rate: the critic's Adam step size (defaults to ``learning_rate``)
-    :param critic_batch_size: critic minibatch size; ``None`` means the largest divisor of ``n_steps * n_envs``
-        that is at most 64 (SB3 PPO's minibatch), so the critic gets many Adam steps even with a full-batch actor
-    :param n_critic_epochs: critic passes per iteration (defaults to ``n_epochs``)
+    :param critic_batch_size: critic minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``),
+        as for ``batch_size`` (with ``critic_inner_loop="armijo"``: the official full-batch line-search critic).
+        Must divide ``n_steps * n_envs``
+    :param n_critic_epochs: critic passes per iteration; ``None`` (the default) means ``n_epochs``, as in the
+        official SPMA code, which steps the critic on the same batches for the same epochs as the actor
     :param normalize_advantage: standardise the advantages per minibatch
     :param max_grad_norm: global gradient-norm clipping on the Adam paths (``None``: off)
     :param armijo_c: sufficient-decrease constant of the line search, in (0, 1)
@@ -135,7 +132,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         critic_inner_loop: str = "adam",
         critic_learning_rate: float | Schedule | None = None,
         critic_batch_size: int | None = None,
-        n_critic_epochs: int | None = 10,
+        n_critic_epochs: int | None = None,
         normalize_advantage: bool = True,
         max_grad_norm: float | None = None,
         armijo_c: float = 0.5,
@@ -307,11 +304,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         actor_log = self._train_actor(context)
         critic_log = StepLog()
         n_critic_epochs = self.n_epochs if self.n_critic_epochs is None else self.n_critic_epochs
-        critic_batch = self.critic_batch_size or default_critic_batch_size(
-            self.rollout_buffer.buffer_size * self.n_envs
-        )
         for _ in range(n_critic_epochs):
-            for data in self.rollout_buffer.get(critic_batch):
+            for data in self.rollout_buffer.get(self.critic_batch_size):
                 critic_log.add(self._critic_loop.step(self._critic_loss_fn(data)))
         self._n_updates += self.n_epochs
         self._after_train(actor_log, critic_log, context, critic_lr)

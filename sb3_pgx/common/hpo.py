@@ -3,6 +3,7 @@ returns constructor kwargs, ``convert_*(trial.params)`` rebuilds the same kwargs
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import optuna
@@ -37,28 +38,51 @@ def sample_actor_critic_common(trial: optuna.Trial) -> None:
     trial.suggest_categorical("activation_fn", list(ACTIVATIONS))
 
 
+def convert_critic_params(out: dict[str, Any]) -> dict[str, Any]:
+    """The critic's minibatch: ``critic_batch_size_pow`` becomes ``critic_batch_size``, the largest divisor of the
+    rollout ``n_steps * n_envs`` that divides ``2**pow`` (``2**pow`` itself when the rollout is a multiple of it),
+    or ``None`` (the whole rollout) when that divisor is the whole rollout.
+
+    :param out: the converted trial parameters with ``n_steps``, ``critic_batch_size_pow`` and ``n_envs`` (the
+        sampler's fixed choice; 1 for trials stored without it); changed in place
+    :return: ``out`` without ``critic_batch_size_pow`` and ``n_envs``, with ``critic_batch_size``
+    """
+    rollout = out["n_steps"] * out.pop("n_envs", 1)
+    critic_batch = out.pop("critic_batch_size_pow", None)
+    batch = rollout if critic_batch is None else math.gcd(2**critic_batch, rollout)
+    out["critic_batch_size"] = None if batch == rollout else batch
+    return out
+
+
+def sample_critic_params(trial: optuna.Trial, n_envs: int) -> None:
+    """Sample the critic's Adam step size, passes and minibatch, and record the trial's ``n_envs`` (a one-value
+    categorical: the converter needs the rollout size ``n_steps * n_envs``).
+
+    :param trial: the Optuna trial
+    :param n_envs: the number of environments the zoo trains every trial with
+    """
+    trial.suggest_float("critic_learning_rate", 1e-4, 3e-3, log=True)
+    trial.suggest_int("n_critic_epochs", 1, 20)
+    trial.suggest_int("critic_batch_size_pow", 5, 8)
+    trial.suggest_categorical("n_envs", [n_envs])
+
+
 def convert_mirror_params(params: dict[str, Any]) -> dict[str, Any]:
-    """SPMA / MDPO / TRPO-reg: full-batch actor (the Armijo recipe), critic minibatches of 64 or the whole rollout."""
+    """SPMA / MDPO / TRPO-reg: full-batch actor (the Armijo recipe), critic minibatches of 32 to 256 or the whole
+    rollout."""
     out = convert_actor_critic_common(params)
     out["batch_size"] = None
-    n_rollout = out["n_steps"]
-    critic_batch = out.pop("critic_batch_size_pow", None)
-    out["critic_batch_size"] = (
-        None if critic_batch is None or 2**critic_batch >= n_rollout else 2**critic_batch
-    )
-    return out
+    return convert_critic_params(out)
 
 
 def sample_mirror_params(
     trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
 ) -> dict[str, Any]:
-    """Sample eta (log-uniform on the paper's range), m, the critic's step size and the usual on-policy knobs."""
+    """Sample eta (log-uniform on the paper's range), m, the critic's knobs and the usual on-policy ones."""
     sample_actor_critic_common(trial)
     trial.suggest_float("eta", 0.03, 3.0, log=True)
     trial.suggest_int("n_epochs", 1, 15)
-    trial.suggest_float("critic_learning_rate", 1e-4, 3e-3, log=True)
-    trial.suggest_int("n_critic_epochs", 1, 20)
-    trial.suggest_int("critic_batch_size_pow", 5, 8)
+    sample_critic_params(trial, n_envs)
     return convert_mirror_params(trial.params)
 
 
@@ -77,7 +101,5 @@ def sample_rank1_npg_params(
     trial.suggest_float("damping", 1e-3, 10.0, log=True)
     trial.suggest_float("delta", 1e-3, 0.1, log=True)
     trial.suggest_categorical("kl_rescale", [False, True])
-    trial.suggest_float("critic_learning_rate", 1e-4, 3e-3, log=True)
-    trial.suggest_int("n_critic_epochs", 1, 20)
-    trial.suggest_int("critic_batch_size_pow", 5, 8)
+    sample_critic_params(trial, n_envs)
     return convert_rank1_npg_params(trial.params)

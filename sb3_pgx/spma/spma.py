@@ -22,8 +22,9 @@ class SPMA(MirrorAscentAlgorithm):
     Left open by the paper, with our choice: the KL term uses the sampled k3 estimator ``r - 1 - log r``, as the
     official code does (the alternative ``-(1/eta) log r`` is equal in expectation); the Armijo warm start carries
     across rollouts (``armijo_reset_each_rollout=True`` restores the official reset to 1e6 every rollout); the
-    critic is trained with Adam on minibatches by default (``critic_inner_loop="armijo"`` with
-    ``critic_batch_size=None`` is the official full-batch line-search critic).
+    critic is trained with Adam by default, on the whole rollout (``critic_batch_size=None``) for ``n_epochs``
+    passes (``n_critic_epochs=None``), the official code's batches and epochs; ``critic_inner_loop="armijo"``
+    makes it the official full-batch line-search critic.
 
     Parameters: see :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`.
     """

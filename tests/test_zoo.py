@@ -70,6 +70,50 @@ def test_explicit_register_without_site():
     assert proc.stdout.split() == ["False", "True"], proc.stderr
 
 
+def test_importing_the_zoo_module_or_the_package_stays_light():
+    """``sb3_pgx`` exports its classes lazily: ``import sb3_pgx.zoo`` (what the hook runs) loads neither torch nor
+    SB3, yet ``import sb3_pgx`` still registers the POMDP env ids and ``from sb3_pgx import SPMA`` still works."""
+    proc = python(
+        "import sys, gymnasium as gym, sb3_pgx.zoo; "
+        "print('torch' in sys.modules, 'stable_baselines3' in sys.modules, 'HopperPOMDP-v5' in gym.envs.registry); "
+        "import sb3_pgx; from sb3_pgx import SPMA; "
+        "print(SPMA.__name__, set(sb3_pgx.__all__) <= set(dir(sb3_pgx)), 'torch' in sys.modules)"
+    )
+    assert proc.stdout.split() == ["False", "False", "True", "SPMA", "True", "True"], proc.stderr
+
+
+def test_the_hook_and_the_zoo_module_name_the_same_rl_zoo3_modules():
+    import _sb3_pgx_rlzoo_hook
+    from sb3_pgx import zoo
+
+    assert tuple(zoo.PATCHES) == _sb3_pgx_rlzoo_hook.MODULES
+
+
+def test_patch_refuses_a_module_it_does_not_know_and_names_a_failed_one():
+    from types import ModuleType
+
+    from sb3_pgx import zoo
+
+    with pytest.raises(ValueError, match="no patch for module 'rl_zoo3.plots'"):
+        zoo.patch(ModuleType("rl_zoo3.plots"))
+    with pytest.raises(RuntimeError, match="could not patch rl_zoo3.utils .AttributeError.*ALGOS"):
+        zoo.patch(ModuleType("rl_zoo3.utils"))  # as if rl_zoo3 had renamed ALGOS
+
+
+def test_a_renamed_rl_zoo3_attribute_fails_the_import_loudly(tmp_path):
+    """Through the start-up hook: an rl_zoo3 whose ``utils`` has no ``ALGOS`` any more must not import with a
+    mere warning (and an ``--algo spma`` that is then silently missing)."""
+    fake = tmp_path / "rl_zoo3"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "utils.py").write_text("ALGORITHMS = {}\n")
+    env = zoo_env()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    proc = python("import rl_zoo3.utils", env=env)
+    assert proc.returncode != 0
+    assert "RuntimeError: sb3_pgx could not patch rl_zoo3.utils" in proc.stderr and "ALGOS" in proc.stderr
+
+
 #: every zoo key on a small env its yml has an entry for: (env id, train steps, extra train arguments)
 ZOO_KEYS = {
     "spma": ("CartPole-v1", 2048, []),

@@ -23,7 +23,5 @@ class MDPO(MirrorAscentAlgorithm):
     Parameters: see :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`.
     """
 
-    eta_name = "eta"
-
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
         return mdpo_loss(x.log_ratio.exp(), x.advantages, analytic_kl(x.dist, x.old_dist), x.eta)

@@ -11,8 +11,7 @@ from sb3_pgx.common.hpo import ACTIVATIONS, NET_ARCHS
 
 def convert_reinforce_params(params: dict[str, Any]) -> dict[str, Any]:
     """Rebuild constructor kwargs from ``trial.params`` (``one_minus_gamma``, ``n_episodes_pow``, ``clip`` and
-    the
-    network keys are converted; the rest pass through)."""
+    the network keys are converted; the rest pass through)."""
     out = dict(params)
     out["gamma"] = 1.0 - out.pop("one_minus_gamma")
     out["n_episodes"] = 2 ** out.pop("n_episodes_pow")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchmark  # noqa: E402
+import make_mirror_hyperparams  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +68,22 @@ def main(argv: list[str] | None = None) -> None:
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     benchmark.update_doc(args.doc, section, "\n".join(lines))
     print("\n".join(lines))
+    print(table_entry(args.algo, args.env))
+
+
+def table_entry(algo: str, env_id: str) -> str:
+    """What the one table of tuned etas (``TUNED_ETA`` in scripts/make_mirror_hyperparams.py, which writes the
+    yml files) holds for this pair, and how to change it.
+
+    :param algo: the zoo key
+    :param env_id: the env id
+    """
+    tuned = make_mirror_hyperparams.TUNED_ETA.get((algo, env_id))
+    now = f"eta={tuned[0]} ({tuned[1]})" if tuned else "no tuned eta (the algorithm's default applies)"
+    return (
+        f"TUNED_ETA[{algo!r}, {env_id!r}] in scripts/make_mirror_hyperparams.py: {now}. To change it, edit that "
+        "table and run the script (it rewrites the yml files)."
+    )
 
 
 if __name__ == "__main__":

@@ -4,13 +4,15 @@ one algorithm improves on another."""
 
 from __future__ import annotations
 
-import itertools
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 REPS = 2000  # bootstrap replications
+# rliable hands arch a RandomState (reproducible intervals), which arch 7 deprecates but still takes.
+warnings.filterwarnings("ignore", message="random_state is deprecated", category=FutureWarning)
 
 
 @dataclass
@@ -33,7 +35,7 @@ def _iqm(scores: dict[str, np.ndarray], seed: int) -> dict[str, tuple[float, flo
         reps=REPS,
         random_state=np.random.RandomState(seed),
     )
-    return {a: (float(point[a][0]), float(interval[a][0, 0]), float(interval[a][1, 0])) for a in scores}
+    return {a: (float(np.ravel(point[a])[0]), *map(float, np.ravel(interval[a]))) for a in scores}
 
 
 def aggregate(
@@ -54,7 +56,8 @@ def aggregate(
         )
         for a, b in pairs:
             key = f"{a},{b}"
-            improvement[a, b] = (float(point[key]), float(interval[key][0]), float(interval[key][1]))
+            low, high = np.ravel(interval[key])
+            improvement[a, b] = (float(np.ravel(point[key])[0]), float(low), float(high))
     n_runs = min(m.shape[0] for m in final.values())
     return Aggregate(n_runs, _iqm(final, seed), _iqm(auc, seed), improvement)
 
@@ -72,7 +75,7 @@ def plot_profile(final: dict[str, np.ndarray], path: Path, seed: int = 0) -> Non
     fig, ax = plt.subplots(figsize=(6, 4))
     plot_utils.plot_performance_profiles(
         profiles, taus, performance_profile_cis=bands, ax=ax, xlabel=r"normalised final return $\tau$",
-        labels=list(final), colors=dict(zip(final, itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"]))),
+        ylabel=r"fraction of runs with score > $\tau$",
     )  # fmt: skip
     ax.legend(fontsize=8)
     save(fig, path)

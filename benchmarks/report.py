@@ -92,6 +92,10 @@ def aggregate_section(
         for a in final
     ]
     if result.improvement:
-        lines += ["", "| P(algo improves on baseline), final (95% CI) | baseline | P |", "|---|---|---|"]
+        lines += [
+            "",
+            "| algo | baseline | P(algo improves on baseline), final return (95% CI) |",
+            "|---|---|---|",
+        ]
         lines += [f"| {a} | {b} | {interval(v)} |" for (a, b), v in result.improvement.items()]
     return [*lines, "", f"![performance profile]({rel}/profile.png)", ""]

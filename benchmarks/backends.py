@@ -77,7 +77,9 @@ def connect_ray(address: str) -> None:
     except ImportError:
         raise SystemExit("--backend ray needs ray: pip install 'sb3-pgx[benchmark]'") from None
     if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=False, logging_level="WARNING")
+        host = address.rpartition(":")[0]
+        local = {"_node_ip_address": host} if host in ("127.0.0.1", "localhost") else {}  # stay on loopback
+        ray.init(address=address, log_to_driver=False, logging_level="WARNING", **local)
 
 
 def run_ray(jobs: Sequence[tuple[Path, list[str]]], address: str, on_done: OnDone) -> None:

@@ -56,12 +56,13 @@ def interval(value: tuple[float, float, float], digits: int = 2) -> str:
     return f"{value[0]:.{digits}f} [{value[1]:.{digits}f}, {value[2]:.{digits}f}]"
 
 
-def pairs_of(labels: list[str]) -> list[tuple[str, str]]:
-    """(ours, baseline) for each of our labels (an sb3_pgx zoo key) and each baseline present."""
+def pairs_of(labels: list[str], baseline: str) -> list[tuple[str, str]]:
+    """(ours, other) for each of our labels (an sb3_pgx zoo key) and each of PPO, TRPO and ``baseline`` present."""
     from sb3_pgx.zoo import ZOO_ENTRIES
 
     ours = [a for a in labels if a.split("@", 1)[0] in ZOO_ENTRIES]
-    return [(a, b) for a in ours for b in BASELINES if b in labels]
+    others = dict.fromkeys([*BASELINES, baseline])
+    return [(a, b) for a in ours for b in others if b in labels and b != a]
 
 
 def aggregate_section(
@@ -71,7 +72,7 @@ def aggregate_section(
     final, auc, notes = normalised(runs, labels, args.envs, args)
     if not final:
         return []
-    result = aggregate.aggregate(final, auc, pairs_of(list(final)))
+    result = aggregate.aggregate(final, auc, pairs_of(list(final), args.baseline))
     aggregate.plot_profile(final, out / "profile.png")
     how = (
         "success rate (not normalised)"

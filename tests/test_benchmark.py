@@ -180,3 +180,31 @@ def test_ray_backend_runs_two_trainings_on_a_local_head(tmp_path, ray_head):
     header = load_benchmark().table([], "spma")[0]
     assert header in summary and "| CartPole-v1 | spma | 2 |" in summary
     assert curve_keys(tmp_path / "out") == {("spma", "0"), ("spma", "1")}
+
+
+def recorded_commands(script: Path, tmp_path: Path) -> list[list[str]]:
+    """The ``python ...`` command lines a ``benchmarks/*.sh`` file runs (recorded, not run)."""
+    calls = tmp_path / f"{script.stem}.calls"
+    record = 'python() { printf "%s\\0" "$@" >> "$CALLS"; printf "\\n\\0" >> "$CALLS"; }; export -f python; '
+    subprocess.run(
+        ["bash", "-c", record + f'bash "{script}"'], env=dict(os.environ, CALLS=str(calls)), check=True
+    )
+    words = calls.read_text().split("\0")[:-1]
+    commands, current = [], []
+    for word in words:
+        if word == "\n":
+            commands.append(current)
+            current = []
+        else:
+            current.append(word)
+    return commands
+
+
+@pytest.mark.parametrize("script", sorted((REPO / "benchmarks").glob("*.sh")), ids=lambda p: p.stem)
+def test_every_published_command_passes_the_input_checks(tmp_path, script):
+    benchmark = load_benchmark()
+    commands = recorded_commands(script, tmp_path)
+    assert commands and all(c[0] == "scripts/benchmark.py" for c in commands)
+    for command in commands:
+        specs = benchmark.build_specs(benchmark.parse_args(command[1:]))
+        assert specs

@@ -8,8 +8,8 @@ mean return subtracted. Every finished (variant, seed) appends one row of raw ep
 CSV), so an interrupted run keeps what it finished; ``--summarize`` turns the CSV into the markdown table and
 the figure.
 
-    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500 python
-    scripts/pgsom_cartpole.py --summarize
+    OMP_NUM_THREADS=1 python -m benchmarks.paper.pgsom_cartpole --seeds 0 1 2 3 4 --episodes 500 python -m
+    benchmarks.paper.pgsom_cartpole --summarize
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from torch import nn
 
 from sb3_pgx.reinforce import REINFORCE
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "pgsom_cartpole.csv"
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "benchmarks" / "pgsom-cartpole" / "pgsom_cartpole.csv"
 UPDATES = {"REINFORCE": "adam", "Hessian": "hessian", "Runge-Kutta": "rk2"}
 EXTRAS = ("plain", "clip", "entropy", "baseline")
 PAPER = {  # PG-SOM Table 1: final-episode return, mean and std over 5 runs
@@ -90,10 +90,7 @@ def ema(returns: np.ndarray, alpha: float = 0.05, start: float = 10.0) -> float:
 
 
 def summarize(path: Path, n_episodes: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from benchmarks.plotting import plt, save
 
     rows = list(csv.DictReader(path.open()))
     lines = [
@@ -133,9 +130,9 @@ def summarize(path: Path, n_episodes: int) -> None:
         ax.legend()
     axes[0].set_ylabel("EMA(0.05) of the episode return")
     fig.tight_layout()
-    fig.savefig(ROOT / "docs" / "pgsom_cartpole.png", dpi=110)
+    save(fig, OUT.with_suffix(".png"), dpi=110)
     table = "\n".join(lines)
-    (ROOT / "docs" / "pgsom_cartpole_table.md").write_text(table + "\n")
+    (OUT.parent / "pgsom_cartpole_table.md").write_text(table + "\n")
     print(table)
 
 

@@ -26,6 +26,7 @@ class Aggregate:
 
 
 def _iqm(scores: dict[str, np.ndarray], seed: int) -> dict[str, tuple[float, float, float]]:
+    """(IQM, low, high) per algorithm, 95% stratified-bootstrap interval."""
     from rliable import library as rly
     from rliable import metrics
 

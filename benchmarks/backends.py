@@ -42,6 +42,7 @@ def run_local(jobs: Sequence[tuple[Path, list[str]]], workers: int, on_done: OnD
     """Run ``jobs`` (folder, arguments) ``workers`` at a time in local processes."""
 
     def one(index: int) -> None:
+        """Train job ``index`` and report it."""
         on_done(index, *train_in(*jobs[index]))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

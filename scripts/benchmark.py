@@ -256,6 +256,7 @@ def execute_all(runs: list[Run], specs: dict[str, Spec], args: argparse.Namespac
     jobs = [(r.folder, zoo_command(specs[r.algo], r, args)) for r in todo]
 
     def on_done(index: int, returncode: int, wall_s: float) -> None:
+        """Mark ``todo[index]`` finished (called by the backend as each run ends)."""
         finish(todo[index], returncode, wall_s)
 
     if args.backend == "ray":

@@ -143,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"unknown --cases {unknown}; allowed: {sorted(known)}")
     cases = [known[c] for c in args.cases] if args.cases else MODEL_LIST
-    print(f"torch {th.__version__}, device {args.device}" + (f" ({th.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
+    print(
+        f"torch {th.__version__}, device {args.device}"
+        + (f" ({th.cuda.get_device_name()})" if args.device.startswith("cuda") else "")
+    )
     failures = 0
     for case in cases:
         ok, detail = check(case, args.device)

@@ -208,3 +208,35 @@ def test_every_published_command_passes_the_input_checks(tmp_path, script):
     for command in commands:
         specs = benchmark.build_specs(benchmark.parse_args(command[1:]))
         assert specs
+
+
+def test_variant_with_its_own_launcher_runs_the_fisher_ablation(tmp_path):
+    """``rank1_npg@diag_ef`` (benchmarks/variants.py) runs scripts/ablate_rank1_fisher.py in place of the zoo's."""
+    argv = ["--tag", "v", "--algos", "rank1_npg@diag_ef", "--envs", "CartPole-v1", "--seeds", "0", *TINY]
+    run_script(*argv, "--baseline", "rank1_npg@diag_ef", "--runs-dir", "runs", "--out", "out", cwd=tmp_path)
+    folder = tmp_path / "runs" / "v" / "rank1_npg@diag_ef" / "CartPole-v1" / "seed0"
+    assert next(folder.glob("rank1_npg/CartPole-v1_*/evaluations.npz"))
+    assert curve_keys(tmp_path / "out") == {("rank1_npg@diag_ef", "0")}
+
+
+def test_success_metric_with_baselines_read_from_benchmark_yml(tmp_path):
+    """The S2PG comparison's form: our yml for s2pg_ppo, benchmarks/hyperparams/ppo.yml for ``ppo@s2pg``."""
+    argv = ["--tag", "m", "--algos", "s2pg_ppo", "ppo@s2pg", "--envs", "S2PGMemory-v0", "--seeds", "0"]
+    argv += [
+        "-n",
+        "512",
+        "--eval-freq",
+        "512",
+        "--eval-episodes",
+        "4",
+        "--metric",
+        "success",
+        "--workers",
+        "2",
+    ]
+    run_script(*argv, "--baseline", "ppo@s2pg", "--runs-dir", "runs", "--out", "out", cwd=tmp_path)
+    rows = [line.split(",") for line in (tmp_path / "out" / "curves.csv").read_text().splitlines()[1:]]
+    assert {row[0] for row in rows} == {"s2pg_ppo", "ppo@s2pg"}
+    assert all(0.0 <= float(row[4]) <= 1.0 for row in rows)  # success rates
+    config = next((tmp_path / "runs" / "m" / "ppo@s2pg").rglob("config.yml")).read_text()
+    assert "n_steps\n  - 64" in config  # from benchmarks/hyperparams/ppo.yml

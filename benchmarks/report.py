@@ -1,17 +1,25 @@
 """The multi-task part of a benchmark section: rliable's aggregates of normalised scores (see
-:mod:`benchmarks.aggregate` and :mod:`benchmarks.scores`), as markdown and a performance-profile plot."""
+:mod:`benchmarks.aggregate` and :mod:`benchmarks.scores`), as markdown and a performance-profile plot.
+
+``python -m benchmarks.report --tag TAG --doc docs/benchmarks.md`` adds (or refreshes) the aggregate of a section
+already written, from its stored ``docs/benchmarks/<tag>/curves.csv``, without training anything."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from benchmarks import aggregate, scores
 
 BASELINES = ("ppo", "trpo")
+BEGIN, END = "<!-- aggregate -->", "<!-- /aggregate -->"  # around the aggregate, inside a section
 
 
 def _matrix(groups: list[list], envs: list[str], refs: dict, n: int, stat) -> np.ndarray:
@@ -99,4 +107,53 @@ def aggregate_section(
             "|---|---|---|",
         ]
         lines += [f"| {a} | {b} | {interval(v)} |" for (a, b), v in result.improvement.items()]
-    return [*lines, "", f"![performance profile]({rel}/profile.png)", ""]
+    return [BEGIN, *lines, "", f"![performance profile]({rel}/profile.png)", END, ""]
+
+
+def runs_from_curves(path: Path) -> list[SimpleNamespace]:
+    """The runs of a ``curves.csv`` (algo, env, seed, timesteps, mean_return), in the file's order."""
+    curves: dict[tuple[str, str, int], list[tuple[int, float]]] = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            key = (row["algo"], row["env"], int(row["seed"]))
+            curves.setdefault(key, []).append((int(row["timesteps"]), float(row["mean_return"])))
+    return [
+        SimpleNamespace(algo=a, env=e, seed=k, returns=np.array([v for _, v in sorted(points)]))
+        for (a, e, k), points in curves.items()
+    ]
+
+
+def insert(text: str, tag: str, block: str) -> str:
+    """``text`` with ``block`` in the section ``tag``: in place of an older aggregate, else before its plots."""
+    match = re.search(rf"<!-- bench:{re.escape(tag)} -->.*?<!-- /bench:{re.escape(tag)} -->", text, re.S)
+    if match is None:
+        raise SystemExit(f"no section <!-- bench:{tag} --> in the doc")
+    section = re.sub(rf"{re.escape(BEGIN)}.*?{re.escape(END)}\n*", "", match.group(0), flags=re.S)
+    at = section.find("\n![")
+    at = at + 1 if at >= 0 else section.rindex("<!-- /bench:")
+    return text[: match.start()] + section[:at] + block + "\n" + section[at:] + text[match.end() :]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Add the aggregate to a written section from its stored curves."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tag", required=True)
+    p.add_argument("--doc", type=Path, required=True)
+    p.add_argument(
+        "--out", type=Path, default=None, help="folder of curves.csv (default docs/benchmarks/<tag>)"
+    )
+    p.add_argument("--baseline", default="ppo")
+    args = p.parse_args(argv)
+    out = args.out or Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / args.tag
+    runs = runs_from_curves(out / "curves.csv")
+    args.envs, args.metric = list(dict.fromkeys(r.env for r in runs)), "return"
+    if len(args.envs) < 2:
+        raise SystemExit(f"{args.tag}: one task only, no aggregate")
+    labels = list(dict.fromkeys(r.algo for r in runs))
+    lines = aggregate_section(runs, labels, args, out, os.path.relpath(out, args.doc.parent))
+    args.doc.write_text(insert(args.doc.read_text(), args.tag, "\n".join(lines)))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

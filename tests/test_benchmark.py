@@ -120,7 +120,15 @@ def fake_runs(rng: np.random.Generator) -> list[SimpleNamespace]:
     return runs
 
 
-def test_aggregate_section_has_iqm_improvement_and_profile(tmp_path):
+@pytest.fixture
+def few_reps(monkeypatch):
+    """Fewer bootstrap replications: these tests check the form, not the intervals' precision."""
+    from benchmarks import aggregate
+
+    monkeypatch.setattr(aggregate, "REPS", 200)
+
+
+def test_aggregate_section_has_iqm_improvement_and_profile(tmp_path, few_reps):
     from benchmarks.report import aggregate_section
 
     args = argparse.Namespace(envs=["CartPole-v1", "Acrobot-v1"], metric="return", baseline="ppo")
@@ -234,3 +242,27 @@ def test_success_metric_with_baselines_read_from_benchmark_yml(tmp_path):
     assert (
         dict(config)["n_steps"] == 64
     )  # from benchmarks/hyperparams/ppo.yml (the zoo's ppo.yml has no such env)
+
+
+def test_aggregate_added_to_a_written_section_from_its_curves(tmp_path, few_reps):
+    """``python -m benchmarks.report``: the aggregate goes before the section's plots; a second call replaces it."""
+    from benchmarks import report
+
+    out = tmp_path / "benchmarks" / "t"
+    out.mkdir(parents=True)
+    lines = ["algo,env,seed,timesteps,mean_return"]
+    lines += [f"{r.algo},{r.env},{r.seed},{1000 * (i + 1)},{v}" for r in fake_runs(np.random.default_rng(1))
+              for i, v in enumerate(r.returns)]  # fmt: skip
+    (out / "curves.csv").write_text("\n".join(lines) + "\n")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        "# B\n\n<!-- bench:t -->\n### t\n\n| table |\n\n![c](benchmarks/t/c.png)\n\n<!-- /bench:t -->\n"
+    )
+    for _ in range(2):
+        report.main(["--tag", "t", "--doc", str(doc), "--out", str(out)])
+    text = doc.read_text()
+    assert text.count(report.BEGIN) == 1 and text.index("| table |") < text.index(report.BEGIN)
+    assert (
+        text.index(report.END) < text.index("![c]")
+        and "![performance profile](benchmarks/t/profile.png)" in text
+    )

@@ -463,7 +463,8 @@ def report(
     plots = plot(runs, labels, args.envs, out) if args.eval_freq > 0 else []
     extra += [f"![{p}]({rel}/{p})" for p in plots]
     section = markdown(rows, args, extra, argv)
-    (out / "summary.md").write_text(section + "\n")
+    # summary.md sits beside the plots: its links are relative to ``out``, the doc's to the doc's folder
+    (out / "summary.md").write_text(section.replace(f"]({rel}/", "](./") + "\n")
     if args.doc:
         update_doc(args.doc, args.tag, section)
     print(section)

@@ -188,8 +188,22 @@ def test_bad_hyperparameters_fail_clearly_through_the_zoo(tmp_path, param, messa
     assert "ValueError" in proc.stdout and message in proc.stdout
 
 
-def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path):
-    storage = f"sqlite:///{tmp_path / 'study.db'}"
+def optuna_storage(kind: str, tmp_path: Path):
+    """(the zoo's ``--storage`` value, the same storage as an Optuna object): an RDB URL or a journal file."""
+    import optuna
+
+    if (
+        kind == "journal"
+    ):  # the zoo opens ``*.log`` as a JournalStorage: no database server, a shared file will do
+        path = str(tmp_path / "study.log")
+        return path, optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    return url, url
+
+
+@pytest.mark.parametrize("kind", ["rdb", "journal"])
+def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path, kind):
+    storage, optuna_view = optuna_storage(kind, tmp_path)
     args = ["--algo", "spma", "--env", "CartPole-v1", "-n", "1024", "-optimize", "--n-trials", "1", "--n-jobs", "1",
             "--sampler", "random", "--pruner", "none", "--n-evaluations", "1", "--eval-episodes", "2",
             "--storage", storage, "--study-name", "shared", "-params", "n_envs:1", "--no-optim-plots"]  # fmt: skip
@@ -198,7 +212,7 @@ def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path)
 
     # Created once up front, as a user spreading a search over machines would: two zoo processes that both
     # create the same new study at the same instant can race inside optuna.
-    optuna.create_study(study_name="shared", storage=storage, direction="maximize")
+    optuna.create_study(study_name="shared", storage=optuna_view, direction="maximize")
 
     def worker(i: int) -> None:
         folder = tmp_path / f"w{i}"
@@ -214,7 +228,7 @@ def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path)
         t.join()
     for proc in results.values():
         assert_ok(proc)
-    study = optuna.load_study(study_name="shared", storage=storage)
+    study = optuna.load_study(study_name="shared", storage=optuna_view)
     trials = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(trials) == 2 and "eta" in trials[0].params
 

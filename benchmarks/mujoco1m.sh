@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# mujoco1m: the headline at the budget users compare (issue 14): SPMA, PPO and TRPO on the zoo's MuJoCo -v4 tasks,
+# 1M steps x 5 seeds, the zoo's tuned files for PPO/TRPO and ours for SPMA. Runs for many hours on 2 cores:
+# start it in the background (one log), resume with the same line (--reuse never reruns a finished run).
+# Extra arguments are passed on (e.g. --workers 2, --backend ray --address HOST:PORT).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python scripts/benchmark.py --tag mujoco1m \
+    --algos spma ppo trpo \
+    --envs Hopper-v4 HalfCheetah-v4 Walker2d-v4 \
+    --seeds 0 1 2 3 4 -n 1000000 \
+    --eval-freq 50000 \
+    --eval-episodes 10 \
+    --workers 1 \
+    --reuse \
+    --doc docs/benchmarks.md \
+    --note 'The headline at the budget users compare (1M steps, -v4, the zoo'"'"'s tuned PPO and TRPO files, ours for SPMA), evaluated every 50k steps on 10 deterministic episodes as the zoo does.' "$@"

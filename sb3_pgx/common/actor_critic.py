@@ -24,11 +24,12 @@ from stable_baselines3.common.utils import explained_variance, update_learning_r
 from torch.distributions import Distribution
 from torch.nn import functional as F
 
-from sb3_pgx.common.base import AtomicSaveMixin, record_mean
-from sb3_pgx.common.line_search import ArmijoLineSearch, check_armijo_settings
+from sb3_pgx.common.inner_loops import INNER_LOOPS, InnerLoop, make_inner_loop
+from sb3_pgx.common.line_search import check_armijo_settings
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
+from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.schedules import make_schedule
-from sb3_pgx.common.steps import InnerLoop, StepLog
+from sb3_pgx.common.steps import StepLog, record_mean
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
 from sb3_pgx.common.validation import (
     check_at_least,
@@ -40,7 +41,6 @@ from sb3_pgx.common.validation import (
 
 SelfSplitAC = TypeVar("SelfSplitAC", bound="SplitActorCriticAlgorithm")
 
-INNER_LOOPS = ("armijo", "adam")
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
 
@@ -118,6 +118,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     """
 
     policy_aliases: ClassVar[dict[str, type[ActorCriticPolicy]]] = SPLIT_POLICY_ALIASES  # type: ignore[assignment]
+    #: the actor's inner loop, for the methods that step the actor with one (None: the method's own step)
+    _actor_loop: InnerLoop | None = None
 
     def __init__(
         self,
@@ -230,17 +232,21 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self._old_policy.requires_grad_(False)
         self._old_policy.set_training_mode(False)
         self._critic_loop = self._make_inner_loop(
-            self.critic_inner_loop, self.policy.critic_parameters(), self.policy.critic_optimizer
+            self.critic_inner_loop,
+            self.policy.critic_parameters(),
+            self.policy.critic_optimizer,
+            self.critic_step_size,
         )
-        if self._critic_loop.line_search is not None:
-            self._critic_loop.line_search.alpha = self.critic_step_size
 
     def _make_inner_loop(
-        self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer
+        self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer, step_size: float
     ) -> InnerLoop:
-        search = ArmijoLineSearch(params, **self.armijo_kwargs) if kind == "armijo" else None
         clip = self.max_grad_norm if np.isfinite(self.max_grad_norm) else None
-        return InnerLoop(params, optimizer, search, clip)
+        return make_inner_loop(kind, params, optimizer, step_size, self.armijo_kwargs, clip)
+
+    def _inner_loops(self) -> list[InnerLoop]:
+        """The actor's loop (when the method has one) and the critic's."""
+        return [loop for loop in (self._actor_loop, self._critic_loop) if loop is not None]
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_old_policy", "_actor_loop", "_critic_loop"]
@@ -296,9 +302,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         update_learning_rate(self.policy.critic_optimizer, critic_lr)
         context = self._prepare_train()
         if self.armijo_reset_each_rollout:
-            for loop in (getattr(self, "_actor_loop", None), self._critic_loop):
-                if loop is not None and loop.line_search is not None:
-                    loop.line_search.reset()
+            for loop in self._inner_loops():
+                loop.reset()
         self._old_policy.load_state_dict(self.policy.state_dict())
 
         actor_log = self._train_actor(context)
@@ -318,11 +323,9 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
 
     # ------------------------------------------------------------------ logging
     def _after_train(self, actor_log: StepLog, critic_log: StepLog, context: Any, critic_lr: float) -> None:
-        actor_loop = getattr(self, "_actor_loop", None)
-        if actor_loop is not None and actor_loop.line_search is not None:
-            self.actor_step_size = actor_loop.line_search.alpha
-        if self._critic_loop.line_search is not None:
-            self.critic_step_size = self._critic_loop.line_search.alpha
+        if self._actor_loop is not None:
+            self.actor_step_size = self._actor_loop.step_size
+        self.critic_step_size = self._critic_loop.step_size
         failures = actor_log.failures + critic_log.failures
         nonfinite = actor_log.nonfinite + critic_log.nonfinite
         self.line_search_failures_total += failures
@@ -334,12 +337,9 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         record_mean(self.logger, "train/actor_loss", actor_log.losses)
         record_mean(self.logger, "train/critic_loss", critic_log.losses)
         record_mean(self.logger, "train/actor_grad_norm", actor_log.grad_norms)
-        if actor_loop is not None and actor_loop.line_search is not None:
-            record_mean(self.logger, "train/armijo_step_size", actor_log.step_sizes)
-            record_mean(self.logger, "train/armijo_backtracks", actor_log.backtracks)
-        if self._critic_loop.line_search is not None:
-            record_mean(self.logger, "train/critic_armijo_step_size", critic_log.step_sizes)
-            record_mean(self.logger, "train/critic_armijo_backtracks", critic_log.backtracks)
+        if self._actor_loop is not None:
+            self._actor_loop.log(self.logger, actor_log, "train/")
+        self._critic_loop.log(self.logger, critic_log, "train/critic_")
         log("train/line_search_failures", failures)
         log("train/line_search_failures_total", self.line_search_failures_total)
         log("train/nonfinite_skips", nonfinite)

@@ -24,7 +24,8 @@ from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples, Schedule
 
-from sb3_pgx.common.actor_critic import INNER_LOOPS, SUPPORTED_ACTION_SPACES, SplitActorCriticAlgorithm
+from sb3_pgx.common.actor_critic import SUPPORTED_ACTION_SPACES, SplitActorCriticAlgorithm
+from sb3_pgx.common.inner_loops import INNER_LOOPS
 from sb3_pgx.common.schedules import ScheduleLike, make_schedule
 from sb3_pgx.common.steps import StepLog
 from sb3_pgx.common.validation import check_choice
@@ -115,10 +116,8 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
     def _setup_model(self) -> None:
         super()._setup_model()
         self._actor_loop = self._make_inner_loop(
-            self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer
+            self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer, self.actor_step_size
         )
-        if self._actor_loop.line_search is not None:
-            self._actor_loop.line_search.alpha = self.actor_step_size
 
     # ------------------------------------------------------------------ the method
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:

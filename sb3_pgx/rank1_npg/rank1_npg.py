@@ -14,7 +14,6 @@ from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples, 
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from sb3_pgx.common.actor_critic import SplitActorCriticAlgorithm
-from sb3_pgx.common.base import record_mean
 from sb3_pgx.common.fisher import (
     FISHER_MODES,
     GhostNorms,
@@ -23,8 +22,7 @@ from sb3_pgx.common.fisher import (
     ghost_norm_modules,
     rank1_natural_direction,
 )
-from sb3_pgx.common.line_search import LineSearchResult
-from sb3_pgx.common.steps import StepLog
+from sb3_pgx.common.steps import StepLog, StepResult, record_mean
 from sb3_pgx.common.surrogates import analytic_kl
 from sb3_pgx.common.validation import check_at_least, check_choice, check_in_open_interval, check_positive
 
@@ -203,7 +201,7 @@ class Rank1NPG(SplitActorCriticAlgorithm):
             self.fisher, log_prob, advantages, self._actor_params, self.damping, self._ghost, leaves
         )
 
-    def _natural_step(self, data: RolloutBufferSamples, stats: _NPGStats) -> LineSearchResult:
+    def _natural_step(self, data: RolloutBufferSamples, stats: _NPGStats) -> StepResult:
         """One actor step on a batch (Sherman-Morrison natural direction, KL-normalised or fixed step size).
 
         A non-finite or zero direction, a non-positive ``g^T F^-1 g`` (with ``step_rule="kl"``) or a failed
@@ -241,9 +239,9 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         loss_before = -surrogate_before.item()
         if self.step_rule == "kl" and checks[0] and checks[1] and not stats.quadratics[-1] > 0:
             # finite, but g^T d <= 0: not an ascent direction of the batch surrogate (the per-sample reading)
-            return LineSearchResult(False, 0.0, 0, loss_before, loss_before, grad_norm, "not_ascent")
+            return StepResult.rejected("not_ascent", loss_before, grad_norm)
         if not all(checks):
-            return LineSearchResult(False, 0.0, 0, loss_before, loss_before, grad_norm, "nonfinite")
+            return StepResult.rejected("nonfinite", loss_before, grad_norm)
 
         start = parameters_to_vector(params).detach()
         n_trials = self.line_search_max_iter if self.line_search else 1
@@ -267,15 +265,15 @@ class Rank1NPG(SplitActorCriticAlgorithm):
                 step = step * self.line_search_shrinking_factor
             else:
                 vector_to_parameters(start, params)
-                return LineSearchResult(False, 0.0, k, loss_before, loss_before, grad_norm, "no_decrease")
+                return StepResult.rejected("no_decrease", loss_before, grad_norm, k)
             if not bool(th.isfinite(kl) & th.isfinite(surrogate)):
                 vector_to_parameters(start, params)
-                return LineSearchResult(False, 0.0, k, loss_before, loss_before, grad_norm, "nonfinite")
+                return StepResult.rejected("nonfinite", loss_before, grad_norm, k)
         step_size = float(step)
         stats.step_sizes.append(step_size)
         stats.predicted_kl.append(0.5 * step_size**2 * nat.quadratic.item())
         stats.actual_kl.append(kl.item())
-        return LineSearchResult(True, step_size, k, loss_before, -surrogate.item(), grad_norm, "ok")
+        return StepResult.ok(step_size, loss_before, -surrogate.item(), grad_norm, k)
 
     def _train_actor(self, context: _NPGStats) -> StepLog:
         actor_log = StepLog()

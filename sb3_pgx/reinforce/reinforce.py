@@ -18,10 +18,10 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_pgx.common.actor_critic import no_distribution_validation
-from sb3_pgx.common.base import AtomicSaveMixin, record_mean
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
+from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.schedules import make_schedule
-from sb3_pgx.common.steps import StepLog, all_finite, guarded_optimizer_step
+from sb3_pgx.common.steps import StepLog, all_finite, guarded_optimizer_step, record_mean
 from sb3_pgx.common.validation import (
     check_at_least,
     check_choice,

@@ -217,6 +217,13 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self.critic_step_size = armijo_alpha_max
         self.line_search_failures_total = 0
         self.nonfinite_skips_total = 0
+        if _init_setup_model:
+            self._setup_model()
+
+    def _batches(self, n_epochs: int, batch_size: int | None) -> Iterator[RolloutBufferSamples]:
+        """``n_epochs`` passes over the rollout in (reshuffled) minibatches of ``batch_size`` (None: whole)."""
+        for _ in range(n_epochs):
+            yield from self.rollout_buffer.get(batch_size)
 
     def _check_actor_args(self) -> None:
         """Validate the subclass's own arguments (called first in ``__init__``, before anything is built)."""
@@ -309,9 +316,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         actor_log = self._train_actor(context)
         critic_log = StepLog()
         n_critic_epochs = self.n_epochs if self.n_critic_epochs is None else self.n_critic_epochs
-        for _ in range(n_critic_epochs):
-            for data in self.rollout_buffer.get(self.critic_batch_size):
-                critic_log.add(self._critic_loop.step(self._critic_loss_fn(data)))
+        for data in self._batches(n_critic_epochs, self.critic_batch_size):
+            critic_log.add(self._critic_loop.step(self._critic_loss_fn(data)))
         self._n_updates += self.n_epochs
         self._after_train(actor_log, critic_log, context, critic_lr)
 

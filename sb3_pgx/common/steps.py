@@ -88,6 +88,18 @@ def total_norm(tensors: Sequence[th.Tensor]) -> th.Tensor:
     return th.linalg.vector_norm(th.stack(th._foreach_norm(list(tensors))))
 
 
+def clip_coefficient(norm: th.Tensor, max_grad_norm: float | None) -> th.Tensor:
+    """The factor ``min(1, max_grad_norm / (norm + 1e-6))`` of global-norm clipping (torch's
+    ``clip_grad_norm_`` rule); 1 when ``max_grad_norm`` is None.
+
+    :param norm: the global gradient norm (a 0-d tensor)
+    :param max_grad_norm: the clipping threshold (None: off)
+    """
+    if max_grad_norm is None:
+        return th.ones((), device=norm.device)
+    return th.clamp(max_grad_norm / (norm + 1e-6), max=1.0)
+
+
 def guarded_optimizer_step(
     optimizer: th.optim.Optimizer,
     params: Sequence[th.nn.Parameter],

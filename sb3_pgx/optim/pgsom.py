@@ -7,7 +7,7 @@ from typing import Any
 
 import torch as th
 
-from sb3_pgx.common.steps import all_finite
+from sb3_pgx.common.steps import all_finite, clip_coefficient, total_norm
 from sb3_pgx.common.validation import check_choice
 from sb3_pgx.optim.hutchinson import hutchinson_diagonal
 
@@ -243,10 +243,8 @@ class PGSOM(th.optim.Optimizer):
                         "the loss, "
                         "or call loss.backward(create_graph=True) before step()"
                     )
-            grad_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g.detach()) for g in grads]))
-            scale = th.ones((), device=grad_norm.device)
-            if self.max_grad_norm is not None:
-                scale = th.clamp(self.max_grad_norm / (grad_norm + 1e-6), max=1.0)
+            grad_norm = total_norm([g.detach() for g in grads])
+            scale = clip_coefficient(grad_norm, self.max_grad_norm)
             diag = self._curvature(grads, params, trajectory_terms)
             if self.clip_hessian:
                 diag = [d * scale for d in diag]

@@ -155,6 +155,7 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         self.line_search = line_search
         self.line_search_shrinking_factor = line_search_shrinking_factor
         self.line_search_max_iter = line_search_max_iter
+        self.not_ascent_skips_total = 0
         super().__init__(
             policy,
             env,
@@ -168,12 +169,9 @@ class Rank1NPG(SplitActorCriticAlgorithm):
             critic_batch_size=critic_batch_size,
             n_critic_epochs=n_critic_epochs,
             normalize_advantage=normalize_advantage,
-            _init_setup_model=False,
+            _init_setup_model=_init_setup_model,
             **kwargs,
         )
-        self.not_ascent_skips_total = 0
-        if _init_setup_model:
-            self._setup_model()
 
     def _setup_model(self) -> None:
         super()._setup_model()
@@ -277,14 +275,13 @@ class Rank1NPG(SplitActorCriticAlgorithm):
 
     def _train_actor(self, context: _NPGStats) -> StepLog:
         actor_log = StepLog()
-        for _ in range(self.n_epochs):
-            for data in self.rollout_buffer.get(self.batch_size):
-                result = self._natural_step(data, context)
-                if result.reason == "not_ascent":
-                    context.not_ascent += 1
-                    actor_log.losses.append(result.loss_before)
-                else:
-                    actor_log.add(result)
+        for data in self._batches(self.n_epochs, self.batch_size):
+            result = self._natural_step(data, context)
+            if result.reason == "not_ascent":
+                context.not_ascent += 1
+                actor_log.losses.append(result.loss_before)
+            else:
+                actor_log.add(result)
         self.not_ascent_skips_total += context.not_ascent
         return actor_log
 

@@ -21,7 +21,14 @@ from sb3_pgx.common.actor_critic import no_distribution_validation
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
 from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.schedules import make_schedule
-from sb3_pgx.common.steps import StepLog, all_finite, guarded_optimizer_step, record_mean
+from sb3_pgx.common.steps import (
+    StepLog,
+    all_finite,
+    clip_coefficient,
+    guarded_optimizer_step,
+    record_mean,
+    total_norm,
+)
 from sb3_pgx.common.validation import (
     check_at_least,
     check_choice,
@@ -417,9 +424,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     ) -> tuple[list[th.Tensor], th.Tensor]:
         grads = th.autograd.grad(loss, params, allow_unused=True)
         grads = [g if g is not None else th.zeros_like(p) for g, p in zip(grads, params, strict=True)]
-        norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g) for g in grads]))
+        norm = total_norm(grads)
         if self.max_grad_norm_opt is not None:
-            scale = th.clamp(self.max_grad_norm_opt / (norm + 1e-6), max=1.0)
+            scale = clip_coefficient(norm, self.max_grad_norm_opt)
             grads = [g * scale for g in grads]
         return grads, norm
 
@@ -449,9 +456,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
                 return None
             for p, n in zip(params, new, strict=True):
                 p.copy_(n)
-            update_norm = th.linalg.vector_norm(
-                th.stack([th.linalg.vector_norm(n - s) for n, s in zip(new, start, strict=True)])
-            )
+            update_norm = total_norm([n - s for n, s in zip(new, start, strict=True)])
         return {"grad_norm": norm, "update_norm": update_norm}
 
     def _trajectory_terms_fn(self, obs: Any, actions: th.Tensor, advantages: th.Tensor):
@@ -490,9 +495,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         if not result.accepted:
             return None
         with th.no_grad():
-            update_norm = th.linalg.vector_norm(
-                th.stack([th.linalg.vector_norm(p - s) for p, s in zip(params, start, strict=True)])
-            )
+            update_norm = total_norm([p - s for p, s in zip(params, start, strict=True)])
         return {"grad_norm": th.tensor(result.grad_norm), "update_norm": update_norm}
 
     @no_distribution_validation()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -42,6 +43,12 @@ from sb3_pgx.common.validation import (
 SelfSplitAC = TypeVar("SelfSplitAC", bound="SplitActorCriticAlgorithm")
 
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+@dataclass
+class TrainContext:
+    """What :meth:`SplitActorCriticAlgorithm._prepare_train` hands the actor's update and its logging for one
+    ``train()`` call; each method subclasses it with its own fields (eta, statistics)."""
 
 
 _GSDE_NOISE = ("weights_dist", "exploration_mat", "exploration_matrices")
@@ -279,16 +286,16 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         return loss_fn
 
     # ------------------------------------------------------------------ one iteration
-    def _prepare_train(self) -> Any:
+    def _prepare_train(self) -> TrainContext:
         """Called at the start of :meth:`train`, before pi_old is refreshed; its result goes to the actor."""
-        return None
+        return TrainContext()
 
-    def _train_actor(self, context: Any) -> StepLog:
+    def _train_actor(self, context: TrainContext) -> StepLog:
         """Move the actor on the rollout of pi_old (``self._old_policy`` holds pi_old). Defined by each
         method."""
         raise NotImplementedError
 
-    def _log_actor(self, actor_log: StepLog, context: Any) -> None:
+    def _log_actor(self, actor_log: StepLog, context: TrainContext) -> None:
         """Method-specific ``train/`` scalars."""
 
     @no_distribution_validation()
@@ -328,7 +335,9 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         return min(1.0, self._current_progress_remaining + rollout)
 
     # ------------------------------------------------------------------ logging
-    def _after_train(self, actor_log: StepLog, critic_log: StepLog, context: Any, critic_lr: float) -> None:
+    def _after_train(
+        self, actor_log: StepLog, critic_log: StepLog, context: TrainContext, critic_lr: float
+    ) -> None:
         if self._actor_loop is not None:
             self.actor_step_size = self._actor_loop.step_size
         self.critic_step_size = self._critic_loop.step_size

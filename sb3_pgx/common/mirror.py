@@ -24,7 +24,7 @@ from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples
 
-from sb3_pgx.common.actor_critic import SUPPORTED_ACTION_SPACES, SplitActorCriticAlgorithm
+from sb3_pgx.common.actor_critic import SUPPORTED_ACTION_SPACES, SplitActorCriticAlgorithm, TrainContext
 from sb3_pgx.common.inner_loops import INNER_LOOPS
 from sb3_pgx.common.schedules import ScheduleLike, make_schedule
 from sb3_pgx.common.steps import StepLog
@@ -49,6 +49,16 @@ class SurrogateInputs:
     advantages: th.Tensor
     dist: Distribution
     old_dist: Distribution | None
+    eta: float
+
+
+@dataclass
+class MirrorContext(TrainContext):
+    """The context of one mirror-ascent ``train()`` call.
+
+    :param eta: this iteration's step size
+    """
+
     eta: float
 
 
@@ -116,18 +126,18 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
 
         return loss_fn
 
-    def _prepare_train(self) -> float:
+    def _prepare_train(self) -> MirrorContext:
         eta = float(self.eta_schedule(self._rollout_start_progress()))
         if not np.isfinite(eta) or eta <= 0:
             raise ValueError(f"{self.eta_name} schedule returned {eta!r}; it must stay > 0")
-        return eta
+        return MirrorContext(eta)
 
-    def _train_actor(self, context: float) -> StepLog:
+    def _train_actor(self, context: MirrorContext) -> StepLog:
         """``n_epochs`` passes of the inner loop on the surrogate."""
         actor_log = StepLog()
         for data in self._batches(self.n_epochs, self.batch_size):
-            actor_log.add(self._actor_loop.step(self._actor_loss_fn(data, context)))
+            actor_log.add(self._actor_loop.step(self._actor_loss_fn(data, context.eta)))
         return actor_log
 
-    def _log_actor(self, actor_log: StepLog, context: float) -> None:
-        self.logger.record(f"train/{self.eta_name}", context)
+    def _log_actor(self, actor_log: StepLog, context: MirrorContext) -> None:
+        self.logger.record(f"train/{self.eta_name}", context.eta)

@@ -12,24 +12,21 @@ import contextlib
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
-import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples, Schedule
 from stable_baselines3.common.utils import explained_variance, update_learning_rate
 from torch.distributions import Distribution
 from torch.nn import functional as F
 
 from sb3_pgx.common.inner_loops import INNER_LOOPS, InnerLoop, make_inner_loop
 from sb3_pgx.common.line_search import check_armijo_settings
-from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
-from sb3_pgx.common.saving import AtomicSaveMixin
-from sb3_pgx.common.schedules import make_schedule
+from sb3_pgx.common.split_algorithm import SUPPORTED_ACTION_SPACES, SplitPolicyMixin, encode_max_grad_norm
 from sb3_pgx.common.steps import StepLog, record_mean
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
 from sb3_pgx.common.validation import (
@@ -37,12 +34,14 @@ from sb3_pgx.common.validation import (
     check_choice,
     check_in_closed_interval,
     check_positive,
-    check_space,
 )
 
-SelfSplitAC = TypeVar("SelfSplitAC", bound="SplitActorCriticAlgorithm")
-
-SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+__all__ = [
+    "SUPPORTED_ACTION_SPACES",
+    "SplitActorCriticAlgorithm",
+    "TrainContext",
+    "no_distribution_validation",
+]
 
 
 @dataclass
@@ -81,7 +80,7 @@ def no_distribution_validation() -> Iterator[None]:
         Distribution.set_default_validate_args(previous)
 
 
-class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
+class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
     """Base class: rollouts, GAE, separate actor/critic parameter groups, the critic's loop and the logs.
 
     Subclasses implement :meth:`_train_actor` (and may extend :meth:`_setup_model`, :meth:`_log_actor`).
@@ -124,7 +123,6 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     :param _init_setup_model: build the networks now
     """
 
-    policy_aliases: ClassVar[dict[str, type[ActorCriticPolicy]]] = SPLIT_POLICY_ALIASES  # type: ignore[assignment]
     #: the actor's inner loop, for the methods that step the actor with one (None: the method's own step)
     _actor_loop: InnerLoop | None = None
 
@@ -183,7 +181,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             gae_lambda=gae_lambda,
             ent_coef=0.0,
             vf_coef=0.0,
-            max_grad_norm=max_grad_norm if max_grad_norm is not None else float("inf"),
+            max_grad_norm=encode_max_grad_norm(max_grad_norm),
             use_sde=use_sde,
             sde_sample_freq=sde_sample_freq,
             rollout_buffer_class=rollout_buffer_class,
@@ -197,8 +195,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             _init_setup_model=False,
             supported_action_spaces=None,
         )
+        self._check_action_space()
         if self.env is not None:
-            check_space("action space", self.action_space, SUPPORTED_ACTION_SPACES)
             rollout_size = self.n_steps * self.n_envs
             for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
                 if size is not None and rollout_size % size != 0:
@@ -238,8 +236,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:
         super()._setup_model()
-        critic_lr = self.learning_rate if self.critic_learning_rate is None else self.critic_learning_rate
-        self.critic_lr_schedule = make_schedule("critic_learning_rate", critic_lr)
+        self._setup_critic_lr_schedule()
         # pi_old as a frozen copy of the policy, refreshed at the start of every train() (analytic KL,
         # logging)
         self._old_policy = _copy_policy(self.policy)
@@ -255,8 +252,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     def _make_inner_loop(
         self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer, step_size: float
     ) -> InnerLoop:
-        clip = self.max_grad_norm if np.isfinite(self.max_grad_norm) else None
-        return make_inner_loop(kind, params, optimizer, step_size, self.armijo_kwargs, clip)
+        return make_inner_loop(kind, params, optimizer, step_size, self.armijo_kwargs, self.clip_norm)
 
     def _inner_loops(self) -> list[InnerLoop]:
         """The actor's loop (when the method has one) and the critic's."""
@@ -264,10 +260,6 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_old_policy", "_actor_loop", "_critic_loop"]
-
-    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts, tensors = super()._get_torch_save_params()
-        return [*state_dicts, "policy.critic_optimizer"], tensors
 
     # ------------------------------------------------------------------ helpers
     def _actions_for_log_prob(self, actions: th.Tensor) -> th.Tensor:
@@ -389,21 +381,3 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             ).tolist()
         keys = ("kl_old_new", "approx_kl", "ratio_mean", "ratio_std", "ratio_min", "ratio_max")
         return dict(zip(keys, stats, strict=True))
-
-    def learn(
-        self: SelfSplitAC,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 1,
-        tb_log_name: str | None = None,
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfSplitAC:
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name or type(self).__name__,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )

@@ -80,6 +80,25 @@ def no_distribution_validation() -> Iterator[None]:
         Distribution.set_default_validate_args(previous)
 
 
+def _check_loop_sizes(
+    n_steps: int,
+    n_epochs: int,
+    n_critic_epochs: int | None,
+    batch_size: int | None,
+    critic_batch_size: int | None,
+    normalize_advantage: bool,
+) -> None:
+    """Raise a ``ValueError`` naming the first rollout, epoch or minibatch size out of range (a normalised
+    minibatch needs two samples)."""
+    check_at_least("n_steps", n_steps, 1)
+    check_at_least("n_epochs", n_epochs, 1)
+    if n_critic_epochs is not None:
+        check_at_least("n_critic_epochs", n_critic_epochs, 1)
+    for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
+        if size is not None:
+            check_at_least(name, size, 2 if normalize_advantage and name == "batch_size" else 1)
+
+
 class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
     """Base class: rollouts, GAE, separate actor/critic parameter groups, the critic's loop and the logs.
 
@@ -161,13 +180,9 @@ class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
         _init_setup_model: bool = True,
     ):
         check_choice("critic_inner_loop", critic_inner_loop, INNER_LOOPS)
-        check_at_least("n_steps", n_steps, 1)
-        check_at_least("n_epochs", n_epochs, 1)
-        if n_critic_epochs is not None:
-            check_at_least("n_critic_epochs", n_critic_epochs, 1)
-        for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
-            if size is not None:
-                check_at_least(name, size, 2 if normalize_advantage and name == "batch_size" else 1)
+        _check_loop_sizes(
+            n_steps, n_epochs, n_critic_epochs, batch_size, critic_batch_size, normalize_advantage
+        )
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         check_in_closed_interval("gamma", gamma, 0, 1)
         check_in_closed_interval("gae_lambda", gae_lambda, 0, 1)
@@ -196,14 +211,7 @@ class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
             supported_action_spaces=None,
         )
         self._check_action_space()
-        if self.env is not None:
-            rollout_size = self.n_steps * self.n_envs
-            for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
-                if size is not None and rollout_size % size != 0:
-                    raise ValueError(
-                        f"{name}={size} must divide the rollout size n_steps * n_envs = {rollout_size} "
-                        f"(allowed: a divisor of {rollout_size}, or None for the whole rollout)"
-                    )
+        self._check_batches_divide_rollout(batch_size, critic_batch_size)
         self.batch_size = batch_size
         self.n_epochs = n_epochs
         self.critic_inner_loop = critic_inner_loop
@@ -224,6 +232,18 @@ class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
         self.nonfinite_skips_total = 0
         if _init_setup_model:
             self._setup_model()
+
+    def _check_batches_divide_rollout(self, batch_size: int | None, critic_batch_size: int | None) -> None:
+        """Raise a ``ValueError`` when a minibatch size does not divide ``n_steps * n_envs`` (with an env)."""
+        if self.env is None:
+            return
+        rollout_size = self.n_steps * self.n_envs
+        for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
+            if size is not None and rollout_size % size != 0:
+                raise ValueError(
+                    f"{name}={size} must divide the rollout size n_steps * n_envs = {rollout_size} "
+                    f"(allowed: a divisor of {rollout_size}, or None for the whole rollout)"
+                )
 
     def _batches(self, n_epochs: int, batch_size: int | None) -> Iterator[RolloutBufferSamples]:
         """``n_epochs`` passes over the rollout in (reshuffled) minibatches of ``batch_size`` (None: whole)."""

@@ -106,6 +106,28 @@ RK_METHODS: dict[str, RK2Method] = {
 }
 
 
+def _check_numbers(
+    n_episodes: int,
+    n_critic_steps: int,
+    max_rollout_steps: int | None,
+    max_grad_norm: float | None,
+    learning_rate: float | Schedule,
+    gamma: float,
+    ent_coef: float,
+) -> None:
+    """Raise a ``ValueError`` naming the first numeric argument of REINFORCE out of range."""
+    check_at_least("n_episodes", n_episodes, 1)
+    check_at_least("n_critic_steps", n_critic_steps, 1)
+    if max_rollout_steps is not None:
+        check_at_least("max_rollout_steps", max_rollout_steps, 1)
+    check_positive("max_grad_norm", max_grad_norm, allow_none=True)
+    if not callable(learning_rate):
+        check_positive("learning_rate", learning_rate)
+    check_in_closed_interval("gamma", gamma, 0, 1)
+    if not (np.isfinite(ent_coef) and ent_coef >= 0):
+        raise ValueError(f"ent_coef must be a finite number >= 0, got {ent_coef!r}")
+
+
 class REINFORCE(SplitPolicyMixin, OnPolicyAlgorithm):
     """Monte-Carlo policy gradient on whole episodes.
 
@@ -206,21 +228,17 @@ class REINFORCE(SplitPolicyMixin, OnPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ):
-        check_choice("update", update, UPDATES)
-        check_choice("baseline", baseline, BASELINES)
-        check_choice("return_type", return_type, RETURN_TYPES)
-        check_choice("loss_reduction", loss_reduction, REDUCTIONS)
-        check_choice("rk_method", rk_method, RK_METHODS)
-        check_at_least("n_episodes", n_episodes, 1)
-        check_at_least("n_critic_steps", n_critic_steps, 1)
-        if max_rollout_steps is not None:
-            check_at_least("max_rollout_steps", max_rollout_steps, 1)
-        check_positive("max_grad_norm", max_grad_norm, allow_none=True)
-        if not callable(learning_rate):
-            check_positive("learning_rate", learning_rate)
-        check_in_closed_interval("gamma", gamma, 0, 1)
-        if not (np.isfinite(ent_coef) and ent_coef >= 0):
-            raise ValueError(f"ent_coef must be a finite number >= 0, got {ent_coef!r}")
+        for name, value, allowed in (
+            ("update", update, UPDATES),
+            ("baseline", baseline, BASELINES),
+            ("return_type", return_type, RETURN_TYPES),
+            ("loss_reduction", loss_reduction, REDUCTIONS),
+            ("rk_method", rk_method, RK_METHODS),
+        ):
+            check_choice(name, value, allowed)
+        _check_numbers(
+            n_episodes, n_critic_steps, max_rollout_steps, max_grad_norm, learning_rate, gamma, ent_coef
+        )
         super().__init__(
             policy,
             env,

@@ -313,7 +313,11 @@ class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
     @no_distribution_validation()
     def collect_rollouts(self, *args: Any, **kwargs: Any) -> bool:
         """SB3's rollout collection; a non-finite observation yields a non-finite action (and a skipped update
-        later) instead of an error inside ``Normal(...)``."""
+        later) instead of an error inside ``Normal(...)``.
+
+        :param args: SB3's ``collect_rollouts`` arguments (env, callback, rollout_buffer, n_rollout_steps)
+        :param kwargs: the same, by name
+        """
         return super().collect_rollouts(*args, **kwargs)
 
     @no_distribution_validation()

@@ -22,7 +22,10 @@ class InnerLoop(Protocol):
     step_size: float
 
     def step(self, loss_fn: Callable[[], th.Tensor]) -> StepResult:
-        """One step on the loss ``loss_fn()`` evaluates."""
+        """One step on the loss ``loss_fn()`` evaluates.
+
+        :param loss_fn: evaluates the loss at the current parameters
+        """
         ...
 
     def reset(self) -> None:
@@ -30,7 +33,12 @@ class InnerLoop(Protocol):
         ...
 
     def log(self, logger: Any, records: StepLog, prefix: str) -> None:
-        """Log this loop's own scalars of one ``train()`` call."""
+        """Log this loop's own scalars of one ``train()`` call.
+
+        :param logger: an SB3 logger
+        :param records: the steps of this ``train()`` call
+        :param prefix: e.g. ``"train/"`` or ``"train/critic_"``
+        """
         ...
 
 

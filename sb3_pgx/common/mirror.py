@@ -108,7 +108,10 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
 
     # ------------------------------------------------------------------ the method
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
-        """The actor loss to minimise on one batch. Defined by each method."""
+        """The actor loss to minimise on one batch. Defined by each method.
+
+        :param x: the batch's ratios, advantages, distributions and eta
+        """
         raise NotImplementedError
 
     def _actor_loss_fn(self, data: RolloutBufferSamples, eta: float):

@@ -219,7 +219,12 @@ class PGSOM(th.optim.Optimizer):
     def step(  # type: ignore[override]
         self, closure: Callable[[], th.Tensor] | None = None, trajectory_terms: TrajectoryTerms | None = None
     ) -> th.Tensor | None:
-        """One update; see the class docstring for ``closure`` and ``trajectory_terms``."""
+        """One update; see the class docstring for ``closure`` and ``trajectory_terms``.
+
+        :param closure: returns the loss with its graph (None: use the ``.grad`` of a
+            ``backward(create_graph=True)``)
+        :param trajectory_terms: each trajectory's ``log p`` and weight (``curvature="return"``)
+        """
         if self.curvature == "return" and trajectory_terms is None:
             raise ValueError(
                 "curvature='return' needs step(closure, trajectory_terms=...) giving each trajectory's log p and "

@@ -58,11 +58,17 @@ class _Batch:
     start_dist: Distribution
 
     def kl(self, policy: ActorCriticPolicy) -> th.Tensor:
-        """Mean KL(start || pi_theta) at the policy's current parameters."""
+        """Mean KL(start || pi_theta) at the policy's current parameters.
+
+        :param policy: the policy being stepped
+        """
         return analytic_kl(self.start_dist, policy.get_distribution(self.obs)).mean()
 
     def kl_and_surrogate(self, policy: ActorCriticPolicy) -> tuple[th.Tensor, th.Tensor]:
-        """The mean KL from the start and the surrogate ``mean(r A)`` at the policy's current parameters."""
+        """The mean KL from the start and the surrogate ``mean(r A)`` at the policy's current parameters.
+
+        :param policy: the policy being stepped
+        """
         dist = policy.get_distribution(self.obs)
         kl = analytic_kl(self.start_dist, dist).mean()
         surrogate = ((dist.log_prob(self.actions) - self.old_log_prob).exp() * self.advantages).mean()

@@ -360,7 +360,13 @@ class REINFORCE(SplitPolicyMixin, OnPolicyAlgorithm):
         """Collect ``n_episodes`` complete episodes into ``self._episodes``: with n_envs > 1, env ``i`` contributes
         its first ``quota[i]`` episodes of the rollout (all started with the current policy), whatever their
         lengths; its later episodes are discarded, so the batch (and ``rollout/ep_len_mean``) is an unbiased
-        sample of whole episodes."""
+        sample of whole episodes.
+
+        :param env: the training VecEnv
+        :param callback: SB3's callback
+        :param rollout_buffer: unused (episodes live in ``self._episodes``)
+        :param n_rollout_steps: unused (rollouts are whole episodes)
+        """
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         n_envs = env.num_envs

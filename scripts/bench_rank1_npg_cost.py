@@ -9,7 +9,7 @@ the script times the actor update alone (median of ``--repeats`` runs after one 
 - Rank1NPG: the actor part of ``train()`` (the natural direction, the step and the KL it measures), per
   ``fisher``.
 
-It writes ``docs/rank1_npg_cost.csv``, ``docs/rank1_npg_cost.png`` (time vs actor parameter count, log-log)
+It writes ``docs/benchmarks/rank1-cost/cost.csv``, ``cost.png`` (time vs actor parameter count, log-log)
 and prints a markdown table with the ratio to TRPO and the log-log slope between the two largest widths
 (1 = linear).
 
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default=str(DOCS / "rank1_npg_cost"))
+    parser.add_argument("--out", default=str(DOCS / "benchmarks" / "rank1-cost" / "cost"))
     args = parser.parse_args()
     th.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")

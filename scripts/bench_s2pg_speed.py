@@ -1,12 +1,10 @@
 """Wall-clock cost of S2PG against backpropagation through time and against the memoryless algorithms.
 
 - on-policy: env steps per second (collection + updates) of S2PG-PPO, sb3-contrib RecurrentPPO (LSTM, BPTT
-over
-  the rollout's sequences) and memoryless PPO on a velocity-free Hopper, same n_steps / batch_size / n_epochs;
+  over the rollout's sequences) and memoryless PPO on a velocity-free Hopper, same n_steps / batch_size /
+  n_epochs;
 - off-policy: seconds per gradient step of S2PG-SAC (default actor width 128, and the official 256) /
-  S2PG-TD3 (privileged Hopper) and SAC / TD3
-(velocity-free
-  Hopper), same batch size and buffer contents size.
+  S2PG-TD3 (privileged Hopper) and SAC / TD3 (velocity-free Hopper), same batch size and buffer contents size.
 
 Example (the numbers in docs/s2pg.md)::
 

@@ -1,13 +1,17 @@
 """Side-by-side benchmark of any algorithms (ours and the zoo's) on any envs and seeds, through rl-zoo3's own
-training code, in parallel processes.
+training code, in parallel processes or as tasks on a Ray cluster.
 
 Every (algo, env, seed) run gets its own zoo log folder (``<runs>/<tag>/<algo>/<env>/seed<k>``): the zoo picks
-run ids by scanning the folder, so parallel runs sharing one would overwrite each other's files. The zoo's tuned
-hyperparameters are used for its algorithms, ours for ours; ``--params algo:key:value`` overrides one of them.
+run ids by scanning the folder, so parallel runs sharing one would overwrite each other's files. A run is done
+when its ``timing.txt`` (written atomically, last) exists: ``--reuse`` keeps those and reruns every other run
+from scratch (its old files removed). The zoo's tuned hyperparameters are used for its algorithms, ours for ours;
+``--params algo:key:value`` overrides one of them, ``--grid key=v1,v2`` crosses the algos with a grid of values
+(``algo@key=v``) and ``KEY@label`` names a variant of ``--variants`` (default ``benchmarks/variants.py``).
 
 Writes into ``--out`` (default ``docs/benchmarks/<tag>``): ``curves.csv`` (evaluation curves), ``summary.csv``,
-``curves_<env>.png``, ``summary.md``; and with ``--doc docs/benchmarks.md`` replaces (or appends) the section
-``<!-- bench:<tag> -->`` there with the command, the machine, the table and the plots.
+``curves_<env>.png``, ``summary.md`` and, over several envs, rliable's aggregates (``profile.png``); with
+``--doc docs/benchmarks.md`` it replaces (or appends) the section ``<!-- bench:<tag> -->`` there with the
+command, the machine, the tables and the plots. Each published section's command is in ``benchmarks/<tag>.sh``.
 
 Example (the foundation issue's MuJoCo targets)::
 
@@ -19,21 +23,37 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
+import itertools
 import os
 import platform
 import re
 import shlex
-import subprocess
+import shutil
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks import backends, checks  # noqa: E402
+from benchmarks.variants import Variant  # noqa: E402
+
 FPS_RE = re.compile(r"\|\s*fps\s*\|\s*([0-9.]+)")
+DONE = "timing.txt"  # "<wall seconds> <env-steps/s>", written last: its presence marks a finished run
+
+
+@dataclass
+class Spec:
+    """What one algo label runs: the zoo key, ``-params`` overrides, hyperparameter files and the launcher."""
+
+    label: str
+    zoo_algo: str
+    params: list[str] = field(default_factory=list)
+    conf: list[str] = field(default_factory=list)
+    launcher: tuple[str, ...] = ()
 
 
 @dataclass
@@ -55,19 +75,25 @@ class Run:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (see the module's docstring)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tag", required=True, help="name of this benchmark (folder and doc section)")
     p.add_argument(
         "--algos", nargs="+", required=True,
-        help="zoo keys, e.g. spma ppo trpo a2c ppo_lstm; KEY@label runs KEY with the --params given for KEY@label",
+        help="zoo keys, e.g. spma ppo trpo a2c ppo_lstm; KEY@label: a variant, or KEY with the --params for KEY@label",
     )  # fmt: skip
     p.add_argument("--envs", nargs="+", required=True)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("-n", "--n-timesteps", type=int, required=True)
+    p.add_argument(
+        "-n", "--n-timesteps", type=int, default=None, help="env steps per run (default: the yml's)"
+    )
     p.add_argument(
         "--eval-freq", type=int, default=10_000, help="env steps between evaluations (-1: none, speed only)"
     )
     p.add_argument("--eval-episodes", type=int, default=10)
+    p.add_argument(
+        "--metric", choices=["return", "success"], default="return", help="what an evaluation scores"
+    )
     p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)))
     p.add_argument(
         "--params", nargs="*", default=[], help="overrides ALGO:key:value (passed to the zoo's -params)"
@@ -75,19 +101,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--conf", nargs="*", default=[], help="ALGO:path hyperparameter files (the zoo's --conf-file)"
     )
+    p.add_argument(
+        "--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+        help="run every algo at each value (repeat for a cross product); labels ALGO@KEY=V",
+    )  # fmt: skip
+    p.add_argument("--variants", default="benchmarks.variants", help="module whose VARIANTS define KEY@label")
     p.add_argument("--threshold", nargs="*", default=[], help="ENV:return for the steps-to-threshold column")
     p.add_argument("--baseline", default="ppo", help="algo the ratios are taken against")
+    p.add_argument(
+        "--backend", choices=["local", "ray"], default="local", help="local processes or Ray tasks"
+    )
+    p.add_argument(
+        "--address", default=None, help="HOST:PORT of an existing Ray cluster's head (--backend ray)"
+    )
     p.add_argument("--runs-dir", type=Path, default=ROOT / "bench_runs")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--doc", type=Path, default=None, help="markdown file to write the section into")
     p.add_argument("--note", default="", help="a sentence placed above the table")
-    p.add_argument("--reuse", action="store_true", help="don't rerun runs whose evaluations already exist")
+    p.add_argument("--reuse", action="store_true", help="keep finished runs (timing.txt), rerun the others")
     args = p.parse_args(argv)
+    if args.backend == "ray" and not args.address:
+        p.error("--backend ray needs --address HOST:PORT")
     args.runs_dir = args.runs_dir.resolve()  # each training runs with its own folder as cwd
     return args
 
 
 def per_algo(items: list[str], n_fields: int) -> dict[str, list[list[str]]]:
+    """``ALGO:a:b`` items grouped by ALGO (split into ``n_fields`` parts)."""
     table: dict[str, list[list[str]]] = {}
     for item in items:
         parts = item.split(":", n_fields - 1)
@@ -97,55 +137,134 @@ def per_algo(items: list[str], n_fields: int) -> dict[str, list[list[str]]]:
     return table
 
 
-def zoo_command(run: Run, args: argparse.Namespace) -> list[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "rl_zoo3.train",
-        "--algo",
-        run.zoo_algo,
-        "--env",
-        run.env,
-        "--seed",
-        str(run.seed),
-    ]
-    cmd += ["-n", str(args.n_timesteps), "-f", str(run.folder), "--eval-freq", str(args.eval_freq)]
-    cmd += ["--eval-episodes", str(args.eval_episodes), "--n-eval-envs", "1", "--log-interval", "1"]
-    overrides = [f"{k}:{v}" for k, v in per_algo(args.params, 3).get(run.algo, [])]
-    if overrides:
-        cmd += ["-params", *overrides]
-    for (path,) in per_algo(args.conf, 2).get(run.algo, []):
+def grid_combos(items: list[str]) -> list[list[tuple[str, str]]]:
+    """The cross product of ``--grid KEY=V1,V2`` options: one list of (key, value) per grid point."""
+    axes = []
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key or not values or "" in values.split(","):
+            raise SystemExit(f"--grid {item!r}: expected KEY=V1,V2,...")
+        axes.append([(key, v) for v in values.split(",")])
+    return [list(point) for point in itertools.product(*axes)]
+
+
+def load_variants(module: str) -> dict[str, Variant]:
+    """``VARIANTS`` of the module ``--variants`` names."""
+    try:
+        return dict(importlib.import_module(module).VARIANTS)
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(f"--variants {module!r}: no module defining VARIANTS ({exc})") from None
+
+
+def spec_for(
+    algo: str, combo: list[tuple[str, str]], variant: Variant | None, args: argparse.Namespace
+) -> Spec:
+    """The :class:`Spec` of ``algo`` (a zoo key or ``KEY@label``) at one grid point."""
+    params, confs = per_algo(args.params, 3), per_algo(args.conf, 2)
+    label = algo + ("@" + ",".join(f"{k}={v}" for k, v in combo) if combo else "")
+    spec = Spec(label, algo.split("@", 1)[0], launcher=variant.launcher if variant else ())
+    spec.params = [f"{k}:{v}" for k, v in (variant.params.items() if variant else ())]
+    spec.params += [f"{k}:{v}" for k, v in params.get(algo, [])] + [f"{k}:{v}" for k, v in combo]
+    spec.conf = [str(variant.conf)] if variant and variant.conf else []
+    spec.conf += [path for (path,) in confs.get(algo, [])]
+    return spec
+
+
+def build_specs(args: argparse.Namespace) -> dict[str, Spec]:
+    """One :class:`Spec` per label (``--algos`` crossed with ``--grid``), every input checked before training."""
+    variants = load_variants(args.variants)
+    named = set(per_algo(args.params, 3)) | set(per_algo(args.conf, 2))
+    stray = sorted(named - set(args.algos))
+    if stray:
+        raise SystemExit(f"--params/--conf name {', '.join(map(repr, stray))}, which is not in --algos")
+    for algo in args.algos:
+        if "@" in algo and algo not in variants and algo not in named:
+            raise SystemExit(
+                f"unknown variant {algo!r}: not in {args.variants}.VARIANTS and given no --params or --conf"
+            )
+    checks.check_algos({a.split("@", 1)[0] for a in args.algos})
+    checks.check_envs(args.envs)
+    combos = grid_combos(args.grid)
+    specs = {}
+    for algo in args.algos:
+        zoo_algo = algo.split("@", 1)[0]
+        checks.check_keys(zoo_algo, algo, [k for k, _ in combos[0]], "--grid")
+        checks.check_keys(zoo_algo, algo, [k for k, _ in per_algo(args.params, 3).get(algo, [])], "--params")
+        for combo in combos:
+            spec = spec_for(algo, combo, variants.get(algo), args)
+            specs[spec.label] = spec
+    return specs
+
+
+def zoo_command(spec: Spec, run: Run, args: argparse.Namespace) -> list[str]:
+    """Arguments after ``python`` for one run (the zoo's ``-f`` is the backend's folder placeholder)."""
+    head = [str(ROOT / spec.launcher[0]), *spec.launcher[1:]] if spec.launcher else ["-m", "rl_zoo3.train"]
+    cmd = [*head, "--algo", spec.zoo_algo, "--env", run.env, "--seed", str(run.seed), "-f", backends.FOLDER]
+    if args.n_timesteps:
+        cmd += ["-n", str(args.n_timesteps)]
+    cmd += ["--eval-freq", str(args.eval_freq), "--eval-episodes", str(args.eval_episodes)]
+    cmd += ["--n-eval-envs", "1", "--log-interval", "1"]
+    if spec.params:
+        cmd += ["-params", *spec.params]
+    for path in spec.conf:
         cmd += ["--conf-file", path]
     return cmd
 
 
-def execute(run: Run, args: argparse.Namespace) -> Run:
-    if args.reuse and (run.folder / "timing.txt").exists():
-        run.wall_s, run.fps = map(float, (run.folder / "timing.txt").read_text().split())
+def prepare(run: Run, reuse: bool) -> bool:
+    """With ``reuse``, load a finished run and return True; otherwise clear the run's folder for a fresh start."""
+    done = run.folder / DONE
+    if reuse and done.exists():
+        run.wall_s, run.fps = map(float, done.read_text().split())
         run.returncode = 0
-    else:
-        run.folder.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        start = time.perf_counter()
-        with open(run.folder / "train.log", "w") as log:
-            proc = subprocess.run(
-                zoo_command(run, args), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=run.folder
-            )
-        run.wall_s = time.perf_counter() - start
-        run.returncode = proc.returncode
-        fps = FPS_RE.findall((run.folder / "train.log").read_text(errors="replace"))
-        run.fps = float(fps[-1]) if fps else float("nan")
-        if proc.returncode == 0:
-            (run.folder / "timing.txt").write_text(f"{run.wall_s} {run.fps}\n")
-        print(
-            f"[{run.algo} {run.env} seed {run.seed}] rc={run.returncode} {run.wall_s:.0f}s fps={run.fps}",
-            flush=True,
+        return True
+    if run.folder.exists():
+        shutil.rmtree(run.folder)
+    return False
+
+
+def finish(run: Run, returncode: int, wall_s: float) -> None:
+    """Record a run that just ended; a successful one gets its ``timing.txt`` (atomically: temp file, rename)."""
+    run.returncode, run.wall_s = returncode, wall_s
+    log = run.folder / "train.log"
+    fps = FPS_RE.findall(log.read_text(errors="replace")) if log.exists() else []
+    run.fps = float(fps[-1]) if fps else float("nan")
+    if returncode == 0:
+        tmp = run.folder / f"{DONE}.tmp"
+        tmp.write_text(f"{run.wall_s} {run.fps}\n")
+        os.replace(tmp, run.folder / DONE)
+    print(f"[{run.algo} {run.env} seed {run.seed}] rc={returncode} {wall_s:.0f}s fps={run.fps}", flush=True)
+
+
+def load_curve(run: Run, metric: str) -> None:
+    """Evaluation curve of a finished run (a failed or unfinished one keeps an empty curve)."""
+    evaluations = next(run.folder.glob(f"{run.zoo_algo}/{run.env.replace('/', '_')}_*/evaluations.npz"), None)
+    if run.returncode != 0 or evaluations is None:
+        return
+    data = np.load(evaluations)
+    key = "results" if metric == "return" else "successes"
+    if key not in data or data[key].size == 0:
+        raise SystemExit(
+            f"--metric {metric}: {evaluations} has no {key!r} (does {run.env} report is_success?)"
         )
-    evaluations = next(run.folder.glob(f"{run.zoo_algo}/{run.env}_*/evaluations.npz"), None)
-    if evaluations is not None:
-        data = np.load(evaluations)
-        run.timesteps, run.returns = data["timesteps"], data["results"].mean(axis=1)
-    return run
+    run.timesteps, run.returns = data["timesteps"], data[key].mean(axis=1)
+
+
+def execute_all(runs: list[Run], specs: dict[str, Spec], args: argparse.Namespace) -> None:
+    """Train every run that is not already finished (``--reuse``), on the chosen backend; load all curves."""
+    todo = [r for r in runs if not prepare(r, args.reuse)]
+    jobs = [(r.folder, zoo_command(specs[r.algo], r, args)) for r in todo]
+
+    def on_done(index: int, returncode: int, wall_s: float) -> None:
+        """Mark ``todo[index]`` finished (called by the backend as each run ends)."""
+        finish(todo[index], returncode, wall_s)
+
+    if args.backend == "ray":
+        backends.run_ray(jobs, args.address, on_done)
+    else:
+        backends.run_local(jobs, args.workers, on_done)
+    for run in runs:
+        load_curve(run, args.metric)
 
 
 def ci95(values: np.ndarray) -> float:
@@ -158,15 +277,17 @@ def ci95(values: np.ndarray) -> float:
 
 
 def steps_to(run: Run, threshold: float) -> float:
+    """Env steps of the first evaluation at or above ``threshold`` (inf: never)."""
     hit = np.nonzero(run.returns >= threshold)[0]
     return float(run.timesteps[hit[0]]) if len(hit) else float("inf")
 
 
-def summarise(runs: list[Run], args: argparse.Namespace) -> list[dict]:
+def summarise(runs: list[Run], labels: list[str], args: argparse.Namespace) -> list[dict]:
+    """One row per (env, algo label): seeds, final return and its CI, AUC, speed, ratios to the baseline."""
     thresholds = {env: float(v[-1][0]) for env, v in per_algo(args.threshold, 2).items()}
     rows = []
     for env in args.envs:
-        for algo in args.algos:
+        for algo in labels:
             group = [r for r in runs if r.env == env and r.algo == algo]
             done = [r for r in group if len(r.returns)]
             finals = np.array([r.returns[-1] for r in done])
@@ -189,7 +310,8 @@ def summarise(runs: list[Run], args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def write_curves(runs: list[Run], out: Path) -> None:
+def write_csvs(runs: list[Run], rows: list[dict], out: Path) -> None:
+    """``curves.csv`` (one line per evaluation) and ``summary.csv`` (the rows of the table)."""
     with open(out / "curves.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["algo", "env", "seed", "timesteps", "mean_return"])
@@ -197,18 +319,20 @@ def write_curves(runs: list[Run], out: Path) -> None:
             writer.writerows(
                 [r.algo, r.env, r.seed, int(t), float(v)] for t, v in zip(r.timesteps, r.returns, strict=True)
             )
+    with open(out / "summary.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=sorted({k for r in rows for k in r}))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
-def plot(runs: list[Run], args: argparse.Namespace, out: Path) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot(runs: list[Run], labels: list[str], envs: list[str], out: Path) -> list[str]:
+    """One figure of evaluation curves (mean and 95% CI over seeds) per env; returns the file names."""
+    from benchmarks.plotting import plt, save
 
     names = []
-    for env in args.envs:
+    for env in envs:
         fig, ax = plt.subplots(figsize=(6, 4))
-        for algo in args.algos:
+        for algo in labels:
             group = [r for r in runs if r.env == env and r.algo == algo and len(r.returns)]
             if not group:
                 continue
@@ -219,15 +343,14 @@ def plot(runs: list[Run], args: argparse.Namespace, out: Path) -> list[str]:
             ax.fill_between(group[0].timesteps[:n], mean - half, mean + half, alpha=0.2)
         ax.set(title=env, xlabel="env steps", ylabel="mean evaluation return")
         ax.legend()
-        fig.tight_layout()
         name = f"curves_{env.replace('/', '_')}.png"
-        fig.savefig(out / name, dpi=90)
-        plt.close(fig)
+        save(fig, out / name, dpi=90)
         names.append(name)
     return names
 
 
 def fmt(x: float, digits: int = 0) -> str:
+    """A table cell: ``n/a`` for NaN, ``never`` for infinity."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "n/a"
     if np.isinf(x):
@@ -236,6 +359,7 @@ def fmt(x: float, digits: int = 0) -> str:
 
 
 def machine() -> str:
+    """CPU model, cores, Python and torch versions."""
     import torch
 
     cpu = platform.processor() or platform.machine()
@@ -251,28 +375,19 @@ def machine() -> str:
     )
 
 
-def markdown(rows: list[dict], args: argparse.Namespace, plots: list[str], out: Path, argv: list[str]) -> str:
-    rel = os.path.relpath(out, args.doc.parent) if args.doc else "."
+def where(args: argparse.Namespace) -> str:
+    """How the runs were spread: local processes or a Ray cluster."""
+    if args.backend == "ray":
+        return f"Ray tasks on the cluster at {args.address} (one CPU each)"
+    return f"{args.workers} runs in parallel"
+
+
+def table(rows: list[dict], baseline: str) -> list[str]:
+    """The per-task markdown table."""
     has_thr = any("steps_to_threshold" in r for r in rows)
-    head = "| env | algo | seeds | final return (95% CI) | AUC | final / " + args.baseline
-    head += (
-        " | env-steps/s | time per step / " + args.baseline + (" | steps to threshold |" if has_thr else " |")
-    )
-    lines = [
-        f"<!-- bench:{args.tag} -->",
-        f"### {args.tag}",
-        "",
-        args.note,
-        "",
-        f"Command: `python scripts/benchmark.py {' '.join(shlex.quote(a) for a in argv)}`  ",
-        f"Machine: {machine()}; {args.workers} runs in parallel.  ",
-        f"Budget: {args.n_timesteps} env steps per run; evaluation every {args.eval_freq} steps on "
-        f"{args.eval_episodes} episodes (deterministic except Atari). Final = last evaluation; AUC = mean "
-        "of the evaluation curve; env-steps/s from SB3's last `fps` (includes evaluation time).",
-        "",
-        head,
-        "|" + "|".join(["---"] * (head.count("|") - 1)) + "|",
-    ]
+    head = f"| env | algo | seeds | final return (95% CI) | AUC | final / {baseline} | env-steps/s "
+    head += f"| time per step / {baseline}" + (" | steps to threshold |" if has_thr else " |")
+    lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for r in rows:
         cells = [
             r["env"], r["algo"], f"{r['seeds']}" + (f" ({r['failed']} failed)" if r["failed"] else ""),
@@ -282,13 +397,49 @@ def markdown(rows: list[dict], args: argparse.Namespace, plots: list[str], out: 
         if has_thr:
             cells.append(fmt(r.get("steps_to_threshold", float("nan"))))
         lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
-    lines += [f"![{p}]({rel}/{p})" for p in plots]
-    lines += ["", f"<!-- /bench:{args.tag} -->"]
+    return lines
+
+
+def best_of_grid(rows: list[dict], args: argparse.Namespace) -> list[str]:
+    """With ``--grid``: the label of best AUC per env."""
+    if not args.grid:
+        return []
+    lines = []
+    for env in args.envs:
+        scored = [r for r in rows if r["env"] == env and not np.isnan(r["auc"])]
+        if scored:
+            best = max(scored, key=lambda r: r["auc"])
+            lines.append(f"Best AUC on {env}: `{best['algo']}` ({fmt(best['auc'])}).  ")
+    return [*lines, ""] if lines else []
+
+
+def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str]) -> str:
+    """The doc section: command, machine, budget, table, then ``extra`` (aggregates and plots)."""
+    budget = f"{args.n_timesteps} env steps" if args.n_timesteps else "the yml's n_timesteps"
+    lines = [
+        f"<!-- bench:{args.tag} -->",
+        f"### {args.tag}",
+        "",
+        args.note,
+        "",
+        f"Command: `python scripts/benchmark.py {' '.join(shlex.quote(a) for a in argv)}`  ",
+        f"Machine: {machine()}; {where(args)}.  ",
+        f"Budget: {budget} per run; evaluation every {args.eval_freq} steps on "
+        f"{args.eval_episodes} episodes (deterministic except Atari). Final = last evaluation; AUC = mean "
+        "of the evaluation curve; env-steps/s from SB3's last `fps` (includes evaluation time).",
+        "",
+        *table(rows, args.baseline),
+        "",
+        *best_of_grid(rows, args),
+        *extra,
+        "",
+        f"<!-- /bench:{args.tag} -->",
+    ]
     return "\n".join(lines)
 
 
 def update_doc(doc: Path, tag: str, section: str) -> None:
+    """Replace the section ``<!-- bench:<tag> -->`` of ``doc`` (or append it)."""
     text = doc.read_text() if doc.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"<!-- bench:{re.escape(tag)} -->.*?<!-- /bench:{re.escape(tag)} -->", re.S)
     text = (
@@ -299,32 +450,44 @@ def update_doc(doc: Path, tag: str, section: str) -> None:
     doc.write_text(text)
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    out = args.out or ROOT / "docs" / "benchmarks" / args.tag
-    out.mkdir(parents=True, exist_ok=True)
-    runs = [
-        Run(algo, env, seed, args.runs_dir / args.tag / algo / env.replace("/", "_") / f"seed{seed}")
-        for env in args.envs
-        for seed in args.seeds
-        for algo in args.algos
-    ]
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        runs = list(pool.map(lambda r: execute(r, args), runs))
-    rows = summarise(runs, args)
-    write_curves(runs, out)
-    with open(out / "summary.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=sorted({k for r in rows for k in r}))
-        writer.writeheader()
-        writer.writerows(rows)
-    plots = plot(runs, args, out) if args.eval_freq > 0 else []
-    section = markdown(rows, args, plots, out, argv)
-    (out / "summary.md").write_text(section + "\n")
+def report(
+    runs: list[Run], labels: list[str], args: argparse.Namespace, out: Path, argv: list[str]
+) -> list[dict]:
+    """Write the CSVs, plots, aggregates and ``summary.md`` (and the doc section); returns the table rows."""
+    from benchmarks.report import aggregate_section
+
+    rows = summarise(runs, labels, args)
+    write_csvs(runs, rows, out)
+    rel = os.path.relpath(out, args.doc.parent) if args.doc else "."
+    extra = aggregate_section(runs, labels, args, out, rel) if len(args.envs) > 1 else []
+    plots = plot(runs, labels, args.envs, out) if args.eval_freq > 0 else []
+    extra += [f"![{p}]({rel}/{p})" for p in plots]
+    section = markdown(rows, args, extra, argv)
+    # summary.md sits beside the plots: its links are relative to ``out``, the doc's to the doc's folder
+    (out / "summary.md").write_text(section.replace(f"]({rel}/", "](./") + "\n")
     if args.doc:
         update_doc(args.doc, args.tag, section)
     print(section)
     return rows
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Check the input, train what is not done yet, write the report; returns the table rows."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    specs = build_specs(args)
+    if args.backend == "ray":
+        backends.connect_ray(args.address)
+    out = args.out or ROOT / "docs" / "benchmarks" / args.tag
+    out.mkdir(parents=True, exist_ok=True)
+    runs = [
+        Run(label, env, seed, args.runs_dir / args.tag / label / env.replace("/", "_") / f"seed{seed}")
+        for env in args.envs
+        for seed in args.seeds
+        for label in specs
+    ]
+    execute_all(runs, specs, args)
+    return report(runs, list(specs), args, out, argv)
 
 
 if __name__ == "__main__":

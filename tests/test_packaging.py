@@ -66,6 +66,48 @@ def test_hyperparams_parse_and_name_only_known_arguments(key):
                 )
 
 
+MIRROR_KEYS = ("spma", "mdpo", "trpo_reg")
+#: the eta rl-zoo3 gives the model for every entry of the mirror family's yml files (recorded when each entry
+#: still spelled out ``eta: 1.0``; now the untuned ones leave it to the class default)
+MIRROR_YML_ETA = dict.fromkeys(
+    ["default", "atari", "CartPole-v1", "Acrobot-v1", "Pendulum-v1", "LunarLander-v3"]
+    + [f"{task}-{v}" for task in ("Hopper", "HalfCheetah", "Walker2d", "Ant", "Humanoid", "Swimmer") for v in ("v4", "v5")],
+    1.0,
+)  # fmt: skip
+
+
+def constructor_default(cls: type, name: str):
+    """The default of ``name`` in the first ``__init__`` of ``cls``'s MRO that declares it."""
+    import inspect
+
+    for klass in cls.__mro__:
+        parameters = inspect.signature(klass.__init__).parameters if "__init__" in vars(klass) else {}
+        if name in parameters:
+            return parameters[name].default
+    raise AssertionError(f"{cls.__name__} has no constructor parameter {name!r}")
+
+
+@pytest.mark.parametrize("key", MIRROR_KEYS)
+def test_mirror_yml_gives_every_env_the_eta_it_gave_before(key):
+    """rl-zoo3 passes an entry's keys to the constructor: an entry without ``eta`` gets the class default."""
+    table = yaml.safe_load(hyperparams_path(key).read_text())
+    default = constructor_default(load_object(ZOO_ENTRIES[key].algo_class), "eta")
+    assert {env_id: entry.get("eta", default) for env_id, entry in table.items()} == MIRROR_YML_ETA
+
+
+@pytest.mark.parametrize("key", MIRROR_KEYS)
+def test_mirror_yml_is_what_its_generator_writes(key):
+    """The three files come from one table (scripts/make_mirror_hyperparams.py): edit that, not the yml."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_mirror_hyperparams", REPO / "scripts" / "make_mirror_hyperparams.py"
+    )
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert (REPO / "hyperparams" / f"{key}.yml").read_text() == generator.write(key)
+
+
 @pytest.mark.parametrize("key", ["spma", "mdpo", "trpo_reg", "rank1_npg", "reinforce"])
 def test_image_capable_algorithms_have_an_atari_entry(key):
     """The zoo raises KeyError for Atari ids without an 'atari' entry (it does not fall back to 'default')."""

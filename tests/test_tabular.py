@@ -165,9 +165,9 @@ def test_apg_reference_trajectory():
 
 @pytest.mark.parametrize("eta", [0.25, 1.0])
 def test_spma_bandit_linear_rate_obeys_theorem_1(eta):
-    """Theorem 1 (from its proof in Appendix A): with uniform init, 1 - pi_t(a*) <= (1 - 1/K)(1 - eta
-    Delta_min / K)^t,
-    so the gap is <= Delta_max (1 - 1/K)(1 - eta Delta_min / K)^t. The measured per-step rate must obey it."""
+    """Theorem 1 (from its proof in Appendix A): with uniform init,
+    1 - pi_t(a*) <= (1 - 1/K)(1 - eta Delta_min / K)^t, so the gap is
+    <= Delta_max (1 - 1/K)(1 - eta Delta_min / K)^t. The measured per-step rate must obey it."""
     r = np.array([1.0, 0.6, 0.3, 0.0])
     k = len(r)
     mdp = TabularMDP(np.ones((1, k, 1)), r[None], 0.0, np.ones(1))

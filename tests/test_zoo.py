@@ -70,6 +70,51 @@ def test_explicit_register_without_site():
     assert proc.stdout.split() == ["False", "True"], proc.stderr
 
 
+def test_importing_the_zoo_module_or_the_package_stays_light():
+    """``sb3_pgx`` exports its classes lazily: ``import sb3_pgx.zoo`` (what the hook runs) loads neither torch nor
+    SB3, yet ``import sb3_pgx`` still registers the POMDP env ids and ``from sb3_pgx import SPMA`` still works."""
+    proc = python(
+        "import sys, gymnasium as gym, sb3_pgx.zoo; "
+        "print('torch' in sys.modules, 'stable_baselines3' in sys.modules, 'HopperPOMDP-v5' in gym.envs.registry); "
+        "import sb3_pgx; from sb3_pgx import SPMA; "
+        "print(SPMA.__name__, all(getattr(sb3_pgx, n).__name__ == n for n in sb3_pgx.__all__), "
+        "set(sb3_pgx.__all__) <= set(dir(sb3_pgx)), 'torch' in sys.modules)"
+    )
+    assert proc.stdout.split() == ["False", "False", "True", "SPMA", "True", "True", "True"], proc.stderr
+
+
+def test_the_hook_and_the_zoo_module_name_the_same_rl_zoo3_modules():
+    import _sb3_pgx_rlzoo_hook
+    from sb3_pgx import zoo
+
+    assert tuple(zoo.PATCHES) == _sb3_pgx_rlzoo_hook.MODULES
+
+
+def test_patch_refuses_a_module_it_does_not_know_and_names_a_failed_one():
+    from types import ModuleType
+
+    from sb3_pgx import zoo
+
+    with pytest.raises(ValueError, match="no patch for module 'rl_zoo3.plots'"):
+        zoo.patch(ModuleType("rl_zoo3.plots"))
+    with pytest.raises(RuntimeError, match="could not patch rl_zoo3.utils .AttributeError.*ALGOS"):
+        zoo.patch(ModuleType("rl_zoo3.utils"))  # as if rl_zoo3 had renamed ALGOS
+
+
+def test_a_renamed_rl_zoo3_attribute_fails_the_import_loudly(tmp_path):
+    """Through the start-up hook: an rl_zoo3 whose ``utils`` has no ``ALGOS`` any more must not import with a
+    mere warning (and an ``--algo spma`` that is then silently missing)."""
+    fake = tmp_path / "rl_zoo3"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "utils.py").write_text("ALGORITHMS = {}\n")
+    env = zoo_env()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    proc = python("import rl_zoo3.utils", env=env)
+    assert proc.returncode != 0
+    assert "RuntimeError: sb3_pgx could not patch rl_zoo3.utils" in proc.stderr and "ALGOS" in proc.stderr
+
+
 #: every zoo key on a small env its yml has an entry for: (env id, train steps, extra train arguments)
 ZOO_KEYS = {
     "spma": ("CartPole-v1", 2048, []),
@@ -143,8 +188,22 @@ def test_bad_hyperparameters_fail_clearly_through_the_zoo(tmp_path, param, messa
     assert "ValueError" in proc.stdout and message in proc.stdout
 
 
-def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path):
-    storage = f"sqlite:///{tmp_path / 'study.db'}"
+def optuna_storage(kind: str, tmp_path: Path):
+    """(the zoo's ``--storage`` value, the same storage as an Optuna object): an RDB URL or a journal file."""
+    import optuna
+
+    if (
+        kind == "journal"
+    ):  # the zoo opens ``*.log`` as a JournalStorage: no database server, a shared file will do
+        path = str(tmp_path / "study.log")
+        return path, optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    return url, url
+
+
+@pytest.mark.parametrize("kind", ["rdb", "journal"])
+def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path, kind):
+    storage, optuna_view = optuna_storage(kind, tmp_path)
     args = ["--algo", "spma", "--env", "CartPole-v1", "-n", "1024", "-optimize", "--n-trials", "1", "--n-jobs", "1",
             "--sampler", "random", "--pruner", "none", "--n-evaluations", "1", "--eval-episodes", "2",
             "--storage", storage, "--study-name", "shared", "-params", "n_envs:1", "--no-optim-plots"]  # fmt: skip
@@ -153,7 +212,7 @@ def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path)
 
     # Created once up front, as a user spreading a search over machines would: two zoo processes that both
     # create the same new study at the same instant can race inside optuna.
-    optuna.create_study(study_name="shared", storage=storage, direction="maximize")
+    optuna.create_study(study_name="shared", storage=optuna_view, direction="maximize")
 
     def worker(i: int) -> None:
         folder = tmp_path / f"w{i}"
@@ -169,7 +228,7 @@ def test_optimize_with_two_workers_sharing_one_storage_then_load_trial(tmp_path)
         t.join()
     for proc in results.values():
         assert_ok(proc)
-    study = optuna.load_study(study_name="shared", storage=storage)
+    study = optuna.load_study(study_name="shared", storage=optuna_view)
     trials = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(trials) == 2 and "eta" in trials[0].params
 

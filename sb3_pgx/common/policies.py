@@ -9,7 +9,6 @@ default (one CNN each on images).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import torch as th
@@ -44,9 +43,6 @@ class SplitOptimizerMixin:
 
     def critic_parameters(self) -> list[th.nn.Parameter]:
         return [p for name, p in self.named_parameters() if name.startswith(CRITIC_PREFIXES)]  # type: ignore[attr-defined]
-
-    def named_actor_parameters(self) -> Iterator[tuple[str, th.nn.Parameter]]:
-        return ((n, p) for n, p in self.named_parameters() if not n.startswith(CRITIC_PREFIXES))  # type: ignore[attr-defined]
 
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)  # type: ignore[misc]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from gymnasium import spaces
@@ -40,9 +40,3 @@ def check_space(name: str, space: spaces.Space, allowed: tuple[type[spaces.Space
     if not isinstance(space, allowed):
         names = ", ".join(t.__name__ for t in allowed)
         raise ValueError(f"unsupported {name} {space!r}: allowed are {names}")
-
-
-def check_schedule_value(name: str, schedule: Callable[[float], float]) -> None:
-    """A schedule given as a callable is checked at its two ends."""
-    for progress in (1.0, 1e-3):
-        check_positive(f"{name} (at progress_remaining={progress})", float(schedule(progress)))

@@ -23,8 +23,6 @@ class MDPO(MirrorAscentAlgorithm):
     Parameters: see :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`.
     """
 
-    eta_name = "eta"
-
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
         """See :meth:`sb3_pgx.common.mirror.MirrorAscentAlgorithm.surrogate`.
 

@@ -18,11 +18,9 @@ class NegativeMomentum(th.optim.Optimizer):
     """SPG-NM (Zhang & Yang, arXiv 2405.12228) on a loss to minimise, the deep-RL counterpart of
     :class:`sb3_pgx.tabular.SPGNM`. The parameters hold omega; per step::
 
-        theta_t = omega - lr_t grad L(omega)                         lr_t = lr t/(t+1) ("apg") or lr
-        ("constant")
-        phi     = theta_t + (lam - 1)(theta_t - theta_{t-1})           (rule "A"; "B": lam theta_t +
-        (1-lam)(...))
-        omega   = phi if L(phi) <= L(theta_t) else theta_t            (the closure estimates both losses)
+        theta_t = omega - lr_t grad L(omega)                 lr_t = lr t/(t+1) ("apg") or lr ("constant")
+        phi     = theta_t + (lam - 1)(theta_t - theta_{t-1})   (rule "A"; "B": lam theta_t + (1-lam)(...))
+        omega   = phi if L(phi) <= L(theta_t) else theta_t    (the closure estimates both losses)
 
     The acceptance check needs two extra loss evaluations, made by calling the closure under ``no_grad``; with
     a sampled loss this is an estimate (the references note it is noisy and biased, and that the APG authors

@@ -46,12 +46,10 @@ class StatefulAlgorithmMixin:
     """Put it right after ``AtomicSaveMixin`` in the bases of an S2PG algorithm.
 
     The algorithm trains on :class:`S2PGVecEnv` (observation ``Dict(obs, z, prev_action[, privileged])``,
-    action
-    ``[a; z']``); ``model.observation_space`` / ``action_space`` are these augmented spaces,
-    ``model.env_action_space`` is the env's own. ``predict`` takes the env's observations and carries ``state
-    = (z, a_prev)`` like sb3-contrib's
-    ``RecurrentPPO`` (zeroed where ``episode_start`` is True), so ``evaluate_policy`` and ``rl_zoo3.enjoy``
-    work.
+    action ``[a; z']``); ``model.observation_space`` / ``action_space`` are these augmented spaces,
+    ``model.env_action_space`` is the env's own. ``predict`` takes the env's observations and carries
+    ``state = (z, a_prev)`` like sb3-contrib's ``RecurrentPPO`` (zeroed where ``episode_start`` is True), so
+    ``evaluate_policy`` and ``rl_zoo3.enjoy`` work.
     """
 
     #: bound of z' (inf: unbounded Gaussian for PPO; 1 for the squashed/clipped off-policy kernels)
@@ -188,8 +186,7 @@ class StatefulAlgorithmMixin:
         """Act from the env's observation(s), carrying ``state = (z, a_prev)``.
 
         :param observation: one observation or a batch (one per env). An augmented ``Dict`` observation (what
-        the
-            internal wrapper produces) is passed to the policy unchanged and returns the joint action.
+            the internal wrapper produces) is passed to the policy unchanged and returns the joint action.
         :param state: ``(z, a_prev)`` returned by the previous call, or None (zeros)
         :param episode_start: per env, True where an episode starts (its state is zeroed)
         :param deterministic: use the means of ``a`` and ``z'``
@@ -235,10 +232,9 @@ class StatefulAlgorithmMixin:
 class StatefulReplayBuffer(DictReplayBuffer):
     """Replay buffer of S2PG-SAC/TD3: each transition stores ``z`` (in the observation), ``z'`` (in the joint
     action and the next observation) and ``a_prev``; no sequences. :meth:`refresh` overwrites the last
-    sampled transitions'
-    ``z'`` with a fresh sample of the current kernel (``new_state_update_tau`` in the official code,
-    reference B.3): in the joint action, in the next observation, and in the observation of the following
-    transition unless the sampled one ended an episode or is the newest.
+    sampled transitions' ``z'`` with a fresh sample of the current kernel (``new_state_update_tau`` in the
+    official code, reference B.3): in the joint action, in the next observation, and in the observation of the
+    following transition unless the sampled one ended an episode or is the newest.
 
     :param z_dim: internal-state size (the last ``z_dim`` entries of each joint action)
     :param kwargs: ``DictReplayBuffer`` arguments (``optimize_memory_usage`` must be False)

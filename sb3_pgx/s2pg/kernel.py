@@ -1,10 +1,9 @@
 """The stochastic internal-state kernel ``q(z' | o, z, a_prev)`` and the closed-form log-densities S2PG uses.
 
-Reference notes B.2: the mean of ``z'`` is a GRU cell, ``h' = GRU([ReLU(W_o o), ReLU(W_a a_prev)], z)``,
-mixed as
-``(1 - r) z + r h'`` (``r = 1`` in every official experiment). The noise is Gaussian: unbounded with a learned
-state-independent log-std for S2PG-PPO, tanh-squashed with a state-dependent log-std for S2PG-SAC, clipped
-exploration noise for S2PG-TD3. ``z`` enters as a fixed input: gradients never flow back through time.
+Reference notes B.2: the mean of ``z'`` is a GRU cell, ``h' = GRU([ReLU(W_o o), ReLU(W_a a_prev)], z)``, mixed
+as ``(1 - r) z + r h'`` (``r = 1`` in every official experiment). The noise is Gaussian: unbounded with a
+learned state-independent log-std for S2PG-PPO, tanh-squashed with a state-dependent log-std for S2PG-SAC,
+clipped exploration noise for S2PG-TD3. ``z`` enters as a fixed input: gradients never flow back through time.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ class StatefulKernel(nn.Module):
     :param z_dim: internal-state size
     :param n_features: width of the two input embeddings
     :param rate: ``r``, the rate at which the state changes (``rate_change_hidden_state`` in the official
-    code)
+        code)
     """
 
     def __init__(

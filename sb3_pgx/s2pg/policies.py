@@ -257,8 +257,7 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
 
 
 class StatefulActor(nn.Module):
-    """Off-policy actor: kernel mean ``h'``, head MLP([ReLU(W o), h']) (official ``SACRecurrentActorNetwork``
-    /
+    """Off-policy actor: kernel mean ``h'``, head MLP([ReLU(W o), h']) (official ``SACRecurrentActorNetwork`` /
     ``TD3ActorRecurrentNetwork``, reference B.2).
 
     Stochastic (SAC): the head gives ``[mu_a, log_std_a, log_std_z]``; ``a = tanh(mu_a + sigma_a eps)``,

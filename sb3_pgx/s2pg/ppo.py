@@ -27,19 +27,17 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     Learning with Stochastic Stateful Policies"; official ``PPO_RS``).
 
     The policy is ``pi(a, z' | o, z, a_prev) = pi^a(a | o, z, a_prev) q(z' | o, z, a_prev)`` with a GRU-cell
-    mean for
-    ``z'`` and learned Gaussian noise; ``z`` and ``a_prev`` are zero at every episode start and no gradient
-    flows through time. Training is PPO on the augmented MDP; the ratio is the joint one:
+    mean for ``z'`` and learned Gaussian noise; ``z`` and ``a_prev`` are zero at every episode start and no
+    gradient flows through time. Training is PPO on the augmented MDP; the ratio is the joint one:
     ``r = exp(log pi^a + log q - log pi^a_old - log q_old)`` (the stateful policy gradient, paper Sec. 2 /
-    Eq. 2, reference B.1 and B.4). ``V(o, z, a_prev)`` is fitted on GAE targets with ``v_next = V(o', z',
-    a)``.
+    Eq. 2, reference B.1 and B.4). ``V(o, z, a_prev)`` is fitted on GAE targets with
+    ``v_next = V(o', z', a)``.
 
     Differences from SB3's PPO that follow the official code: advantages normalised over the whole rollout
     (``advantage_normalization="batch"``; ``"minibatch"`` is SB3's), no gradient clipping by default
     (``max_grad_norm=None``), entropy coefficient 0. Observation normalisation (VecNormalize on the env you
     pass) applies to ``o`` only. A non-finite loss or gradient skips the step (weights untouched) and is
-    counted in
-    ``train/nonfinite_skips``.
+    counted in ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGActorCriticPolicy` subclass
     :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``

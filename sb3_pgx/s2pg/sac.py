@@ -42,8 +42,7 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
 
     - actor: ``E[alpha log pi^a(a|.) + alpha_z log q(z'|.) - min_k Q_k(s, z, a, z', a_prev)]``;
     - temperatures: ``-log alpha (log pi^a + H_a)`` with ``H_a = -dim(a)`` and ``-log alpha_z (log q + H_z)``
-    with
-      ``H_z = -dim(z)``, each with its own Adam;
+      with ``H_z = -dim(z)``, each with its own Adam;
     - critic: ``y = r + gamma (1 - d) [min_k Q'_k(s', z', a'', z'', a) - alpha log pi^a(a''|.)]``; the ``z'``
       entropy term is excluded from the target (``add_z_entropy_to_target=False``, as in every official
       launcher);

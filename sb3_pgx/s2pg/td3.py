@@ -32,12 +32,11 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     - target: ``a'' = clip(mu^a' + clip(N(0, 0.2^2), +-0.5))``, ``z'' = clip(mu^z' + clip(N(0, (0.5 std_z)^2),
       +-1.25 std_z), -1, 1)``; ``y = r + gamma (1 - d) min_k Q'_k(s', z', a'', z'', a)``;
     - after each step the sampled transitions' stored ``z'`` are replaced by the current ``mu^z`` (reference
-    B.3).
+      B.3).
 
     Exploration noise: pass ``action_noise_std`` and ``z_noise_std`` (a joint ``NormalActionNoise`` is
-    built); an
-    ``action_noise`` of the joint size overrides it. A non-finite loss or gradient skips that step (weights
-    untouched), counted in ``train/nonfinite_skips``.
+    built); an ``action_noise`` of the joint size overrides it. A non-finite loss or gradient skips that step
+    (weights untouched), counted in ``train/nonfinite_skips``.
 
     :param policy: ``"MlpPolicy"`` or an :class:`S2PGTD3Policy` subclass
     :param env: the env (``Box``, ``Discrete``, ``MultiDiscrete`` or ``MultiBinary`` observations; ``Box``

@@ -138,8 +138,7 @@ class TabularMethod:
 
     def advantage_estimate(self, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
         """``(A_hat, row_mask)``: the exact advantages and all rows, or the importance-weighted one-pair
-        estimate and
-        the visited row."""
+        estimate and the visited row."""
         if self.gradient == "exact":
             return ev.adv, np.ones(ev.adv.shape[:2], dtype=bool)
         s, a = self._sample_pairs(ev)
@@ -419,9 +418,8 @@ class SPGNM(_ExtrapolationMethod):
     skeleton with a lambda-weighted extrapolation and the value check against the new iterate::
 
         theta(t) = omega(t-1) + eta_t g(omega(t-1))
-        phi(t)   = theta(t) + (lam - 1)(theta(t) - theta(t-1))                          (rule "A", default)
-                 = lam theta(t) + (1 - lam)(theta(t) - theta(t-1))                     (rule "B", the seed's
-                 formula)
+        phi(t)   = theta(t) + (lam - 1)(theta(t) - theta(t-1))           (rule "A", default)
+                 = lam theta(t) + (1 - lam)(theta(t) - theta(t-1))      (rule "B", the seed's formula)
         omega(t) = phi(t) if J(phi(t)) >= J(theta(t)) else theta(t)
 
     Reconstruction (the paper's Algorithm 1 was not available): rule "A" is the recommended default — the

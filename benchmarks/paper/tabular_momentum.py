@@ -6,10 +6,10 @@ Step sizes (APG repo): PG and PG-HB eta = 0.4 on the bandit, (1 - gamma)^3 / 8 =
 SPG-NM take 0.5 eta t/(t+1); PG-Adam alpha = 1e-3. SPG-NM: rule A (recommended reconstruction), APG's step
 schedule.
 
-    python scripts/tabular_momentum.py [--iterations 100000] [--seeds 20]
+    python -m benchmarks.paper.tabular_momentum [--iterations 100000] [--seeds 20]
 
-Writes docs/tabular_momentum.png, docs/tabular_momentum_lambda.png, docs/tabular_momentum_sampled.png and
-docs/tabular_momentum.md.
+Writes docs/benchmarks/tabular-momentum/tabular_momentum.png, tabular_momentum_lambda.png, tabular_momentum_sampled.png and
+tabular_momentum.md.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import argparse
 import time
 
 import numpy as np
-from tabular_common import DOCS, fmt, plot_gap, plt
 
+from benchmarks.paper.tabular_common import DOCS, fmt, plot_gap, plt, save
 from sb3_pgx.tabular import (
     APG,
     SPG,
@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     args = parser.parse_args()
     t_max = args.iterations
-    p = plt()
+    p = plt
     checks = [t for t in (10, 100, 1000, 10_000, 100_000, 1_000_000) if t <= t_max]
     lines = [
         f"Exact gradients, T = {t_max}. Each cell is the sub-optimality gap V*(rho) - V(rho) at iteration t; "
@@ -112,9 +112,9 @@ def main() -> None:
     for ax in [*axes.flat, *axes_l.flat]:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(DOCS / "tabular_momentum.png", dpi=110)
+    save(fig, DOCS / "tabular-momentum" / "tabular_momentum.png", dpi=110)
     fig_l.tight_layout()
-    fig_l.savefig(DOCS / "tabular_momentum_lambda.png", dpi=110)
+    save(fig_l, DOCS / "tabular-momentum" / "tabular_momentum_lambda.png", dpi=110)
 
     # sampled gradients (the APG repo's one-(s, a) oracle), several seeds batched
     t_s = args.sampled_iterations
@@ -151,8 +151,8 @@ def main() -> None:
     for ax in axes_s.flat:
         ax.legend(fontsize=8)
     fig_s.tight_layout()
-    fig_s.savefig(DOCS / "tabular_momentum_sampled.png", dpi=110)
-    (DOCS / "tabular_momentum.md").write_text("\n".join(lines) + "\n")
+    save(fig_s, DOCS / "tabular-momentum" / "tabular_momentum_sampled.png", dpi=110)
+    (DOCS / "tabular-momentum" / "tabular_momentum.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -1,7 +1,7 @@
 """Performance checks of issue 5: exact tabular iterations per second on the 5-state MDP (one core), and the
 cost of one PG-SOM (Hessian) REINFORCE update relative to a plain Adam REINFORCE update on the same batch.
 
-    OMP_NUM_THREADS=1 python scripts/benchmark_momentum.py [--iterations 100000]
+    OMP_NUM_THREADS=1 python -m benchmarks.paper.benchmark_momentum [--iterations 100000]
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ episodes, learning rate 0.002 (clip: 0.004 and max norm 50), a 4-128-2 ReLU poli
 mean return subtracted. The Hessian rows use PG-SOM's diagonal of the return's Hessian (``--curvature return``,
 REINFORCE's default; ``surrogate``: the Hutchinson estimate of the surrogate's Hessian). Every finished (variant,
 seed) appends one row of raw episode returns to ``--out`` (a CSV), so an interrupted run keeps what it finished;
-``--summarize`` turns the CSV into the markdown table and the figure (written to docs/, whatever ``--out``).
+``--summarize`` turns the CSV into the markdown table and the figure (written to docs/benchmarks/pgsom-cartpole/).
 
-    OMP_NUM_THREADS=1 python scripts/pgsom_cartpole.py --seeds 0 1 2 3 4 --episodes 500
-    python scripts/pgsom_cartpole.py --summarize
+    OMP_NUM_THREADS=1 python -m benchmarks.paper.pgsom_cartpole --seeds 0 1 2 3 4 --episodes 500
+    python -m benchmarks.paper.pgsom_cartpole --summarize
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from torch import nn
 
 from sb3_pgx.reinforce import REINFORCE
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "pgsom_cartpole.csv"
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "benchmarks" / "pgsom-cartpole" / "pgsom_cartpole.csv"
 UPDATES = {"REINFORCE": "adam", "Hessian": "hessian", "Runge-Kutta": "rk2"}
 EXTRAS = ("plain", "clip", "entropy", "baseline")
 PAPER = {  # PG-SOM Table 1: final-episode return, mean and std over 5 runs
@@ -94,10 +94,7 @@ def ema(returns: np.ndarray, alpha: float = 0.05, start: float = 10.0) -> float:
 
 
 def summarize(path: Path, n_episodes: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from benchmarks.plotting import plt, save
 
     rows = list(csv.DictReader(path.open()))
     lines = [
@@ -137,9 +134,9 @@ def summarize(path: Path, n_episodes: int) -> None:
         ax.legend()
     axes[0].set_ylabel("EMA(0.05) of the episode return")
     fig.tight_layout()
-    fig.savefig(ROOT / "docs" / "pgsom_cartpole.png", dpi=110)
+    save(fig, OUT.with_suffix(".png"), dpi=110)
     table = "\n".join(lines)
-    (ROOT / "docs" / "pgsom_cartpole_table.md").write_text(table + "\n")
+    (OUT.parent / "pgsom_cartpole_table.md").write_text(table + "\n")
     print(table)
 
 

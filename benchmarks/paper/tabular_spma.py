@@ -1,9 +1,9 @@
 """Experiment 1: SPMA vs NPG vs SPG on CliffWorld and FrozenLake (SPMA paper, Appendix C.1, Figures 3-4),
 exact gradients, uniform initialisation, with a step-size sweep (each sweep is one batched run).
 
-    python scripts/tabular_spma.py [--iterations 10000]
+    python -m benchmarks.paper.tabular_spma [--iterations 10000]
 
-Writes docs/tabular_spma.png, docs/tabular_spma_sensitivity.png and docs/tabular_spma.md.
+Writes docs/benchmarks/tabular-spma/tabular_spma.png, tabular_spma_sensitivity.png and tabular_spma.md.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import argparse
 import time
 
 import numpy as np
-from tabular_common import DOCS, fmt, plot_gap, plt
 
+from benchmarks.paper.tabular_common import DOCS, fmt, plot_gap, plt, save
 from sb3_pgx.tabular import NPG, SPG, SPMA, cliff_world, frozen_lake, log_checkpoints, policy_iteration, run
 
 ETAS = np.logspace(-3, 3, 13)  # 1e-3 .. 1e3, half-decade steps
@@ -31,7 +31,7 @@ def main() -> None:
     t_max = args.iterations
     ckpts = np.unique(np.concatenate([log_checkpoints(t_max), np.linspace(0, t_max, 501).astype(int)]))
     envs = [cliff_world(gamma=args.gamma), frozen_lake(gamma=args.gamma)]
-    p = plt()
+    p = plt
     fig, axes = p.subplots(1, 2, figsize=(12, 4.5))
     fig_s, axes_s = p.subplots(1, 2, figsize=(12, 4.5))
     lines = [
@@ -77,10 +77,10 @@ def main() -> None:
         ax_s.set_title(f"{env.name}: step-size sensitivity")
         ax_s.legend()
     fig.tight_layout()
-    fig.savefig(DOCS / "tabular_spma.png", dpi=110)
+    save(fig, DOCS / "tabular-spma" / "tabular_spma.png", dpi=110)
     fig_s.tight_layout()
-    fig_s.savefig(DOCS / "tabular_spma_sensitivity.png", dpi=110)
-    (DOCS / "tabular_spma.md").write_text("\n".join(lines) + "\n")
+    save(fig_s, DOCS / "tabular-spma" / "tabular_spma_sensitivity.png", dpi=110)
+    (DOCS / "tabular-spma" / "tabular_spma.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

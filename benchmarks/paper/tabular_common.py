@@ -1,4 +1,4 @@
-"""Plot and table helpers shared by the tabular experiment scripts."""
+"""Plot and table helpers shared by the tabular experiment scripts (the figure set-up is benchmarks.plotting's)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+from benchmarks.plotting import plt, save
+
+__all__ = ["DOCS", "fmt", "plot_gap", "plt", "save"]
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "benchmarks"  # each script writes into its own ``<tag>/`` folder there
 GAP_FLOOR = 1e-16  # gaps of exactly 0 (floating point) are drawn at this floor on log axes
-
-
-def plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
-    return pyplot
 
 
 def plot_gap(ax, iterations: np.ndarray, gaps: np.ndarray, label: str, **kwargs) -> None:

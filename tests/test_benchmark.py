@@ -1,0 +1,268 @@
+"""``scripts/benchmark.py``: input checked before any training, ``--grid``, resuming with ``--reuse``, rliable's
+aggregates, and the Ray backend on a real local head (127.0.0.1 only). Trainings are tiny (CartPole, 512 steps)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.zoo_helpers import zoo_env
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ["-n", "512", "--eval-freq", "256", "--eval-episodes", "1", "--baseline", "spma"]
+
+
+def load_benchmark():
+    """``scripts/benchmark.py`` as a module (a script, loaded by path)."""
+    if "benchmark" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("benchmark", REPO / "scripts" / "benchmark.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["benchmark"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["benchmark"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BAD_INPUT = [
+    (["--algos", "spmaa"], "unknown algorithm spmaa"),
+    (["--envs", "NoSuchEnv-v9"], "'NoSuchEnv-v9'"),
+    (["--grid", "etaa=1,2"], "'etaa'"),
+    (["--grid", "eta"], "'eta'"),
+    (["--algos", "spma@nothing"], "'spma@nothing'"),
+    (["--params", "spma:n_stepz:64"], "'n_stepz'"),
+    (["--variants", "no_such_module"], "'no_such_module'"),
+    (["--backend", "ray", "--address", "127.0.0.1:{port}"], "'127.0.0.1:{port}'"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD_INPUT)
+def test_bad_input_fails_before_any_training(tmp_path, extra, message):
+    port = free_port()  # nothing listens there
+    extra, message = [e.replace("{port}", str(port)) for e in extra], message.replace("{port}", str(port))
+    argv = [
+        "--tag",
+        "t",
+        "--algos",
+        "spma",
+        "--envs",
+        "CartPole-v1",
+        *TINY,
+        "--runs-dir",
+        str(tmp_path / "runs"),
+    ]
+    argv += ["--out", str(tmp_path / "out")]
+    # later options win: the bad value replaces the good one
+    with pytest.raises(SystemExit, match=message.replace("[", r"\[")):
+        load_benchmark().main([*argv, *extra])
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "out").exists()
+
+
+def curve_keys(out: Path) -> set[tuple[str, str]]:
+    """(algo, seed) pairs with evaluations in ``curves.csv``."""
+    rows = [line.split(",") for line in (out / "curves.csv").read_text().splitlines()[1:]]
+    return {(row[0], row[2]) for row in rows}
+
+
+def run_script(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "benchmark.py"), *argv],
+        cwd=cwd, env=dict(zoo_env(), MPLBACKEND="Agg"), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def test_grid_then_reuse_keeps_finished_runs_and_restarts_unfinished_ones(tmp_path):
+    argv = ["--tag", "g", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", *TINY, "--workers", "2"]
+    argv += ["--grid", "eta=0.5,2", "--runs-dir", "runs", "--out", "out"]
+    run_script(*argv, cwd=tmp_path)
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| CartPole-v1 | spma@eta=0.5 | 1 |" in summary and "| CartPole-v1 | spma@eta=2 | 1 |" in summary
+    assert "Best AUC on CartPole-v1: `spma@eta=" in summary
+    kept = tmp_path / "runs" / "g" / "spma@eta=0.5" / "CartPole-v1" / "seed0"
+    cut = tmp_path / "runs" / "g" / "spma@eta=2" / "CartPole-v1" / "seed0"
+    kept_mtime = (kept / "timing.txt").stat().st_mtime_ns
+    (cut / "timing.txt").unlink()  # as if interrupted: no done marker, a stale file left behind
+    (cut / "stale.txt").write_text("half-written")
+    proc = run_script(*argv, "--reuse", cwd=tmp_path)
+    assert "[spma@eta=2 CartPole-v1 seed 0] rc=0" in proc.stdout and "[spma@eta=0.5" not in proc.stdout
+    assert (kept / "timing.txt").stat().st_mtime_ns == kept_mtime
+    assert (cut / "timing.txt").exists() and not (cut / "stale.txt").exists()
+    assert len(list(cut.glob("spma/CartPole-v1_*"))) == 1  # one fresh zoo run, not a second beside the old
+    assert curve_keys(tmp_path / "out") == {("spma@eta=0.5", "0"), ("spma@eta=2", "0")}
+
+
+def fake_runs(rng: np.random.Generator) -> list[SimpleNamespace]:
+    runs = []
+    for env, top in (("CartPole-v1", 500.0), ("Acrobot-v1", -80.0)):
+        for algo, skill in (("spma", 0.9), ("ppo", 0.7), ("trpo", 0.5)):
+            for seed in range(3):
+                final = -500.0 + (top + 500.0) * skill + rng.normal(0, 5)
+                runs.append(SimpleNamespace(algo=algo, env=env, seed=seed, returns=np.array([-500.0, final])))
+    return runs
+
+
+@pytest.fixture
+def few_reps(monkeypatch):
+    """Fewer bootstrap replications: these tests check the form, not the intervals' precision."""
+    from benchmarks import aggregate
+
+    monkeypatch.setattr(aggregate, "REPS", 200)
+
+
+def test_aggregate_section_has_iqm_improvement_and_profile(tmp_path, few_reps):
+    from benchmarks.report import aggregate_section
+
+    args = argparse.Namespace(envs=["CartPole-v1", "Acrobot-v1"], metric="return", baseline="ppo")
+    lines = aggregate_section(
+        fake_runs(np.random.default_rng(0)), ["spma", "ppo", "trpo"], args, tmp_path, "."
+    )
+    text = "\n".join(lines)
+    assert "Aggregate over the 2 tasks" in text and "rl-zoo3 benchmark.md" in text
+    assert "| spma | 3 |" in text and "| ppo | 3 |" in text
+    assert "| spma | ppo |" in text and "| spma | trpo |" in text and "| ppo | trpo |" not in text
+    spma_p = next(line for line in lines if line.startswith("| spma | trpo |"))
+    assert float(spma_p.split("|")[3].split()[0]) == pytest.approx(1.0)  # spma beats trpo on every pair
+    assert (tmp_path / "profile.png").stat().st_size > 0
+
+
+@pytest.fixture
+def ray_head():
+    """A Ray head on 127.0.0.1 with one CPU, run in the foreground in its own process group (stopped by id)."""
+    pytest.importorskip("ray")
+    port = free_port()
+    temp_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # short: Ray's unix socket paths are length-limited
+    cmd = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--node-ip-address",
+           "127.0.0.1", "--port", str(port), "--num-cpus", "1", "--include-dashboard=false",
+           "--disable-usage-stats", "--temp-dir", temp_dir]  # fmt: skip
+    head = subprocess.Popen(cmd, env=zoo_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert head.poll() is None and time.monotonic() < deadline, "the Ray head did not start"
+                time.sleep(1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        for sig, wait_s in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(head.pid, sig)
+                head.wait(timeout=wait_s)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+
+
+def test_ray_backend_runs_two_trainings_on_a_local_head(tmp_path, ray_head):
+    argv = ["--tag", "r", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", "1", *TINY]
+    argv += ["--backend", "ray", "--address", ray_head, "--runs-dir", "runs", "--out", "out"]
+    proc = run_script(*argv, cwd=tmp_path)
+    assert proc.stdout.count("rc=0") == 2
+    for seed in (0, 1):  # curves and logs came back from the task's temporary folder
+        folder = tmp_path / "runs" / "r" / "spma" / "CartPole-v1" / f"seed{seed}"
+        assert (folder / "timing.txt").exists() and "fps" in (folder / "train.log").read_text()
+        assert next(folder.glob("spma/CartPole-v1_*/evaluations.npz"))
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert f"Ray tasks on the cluster at {ray_head}" in summary
+    header = load_benchmark().table([], "spma")[0]
+    assert header in summary and "| CartPole-v1 | spma | 2 |" in summary
+    assert curve_keys(tmp_path / "out") == {("spma", "0"), ("spma", "1")}
+
+
+def recorded_commands(script: Path, tmp_path: Path) -> list[list[str]]:
+    """The ``python ...`` command lines a ``benchmarks/*.sh`` file runs (recorded, not run)."""
+    calls = tmp_path / f"{script.stem}.calls"
+    record = 'python() { printf "%s\\0" "$@" >> "$CALLS"; printf "\\n\\0" >> "$CALLS"; }; export -f python; '
+    subprocess.run(
+        ["bash", "-c", record + f'bash "{script}"'], env=dict(os.environ, CALLS=str(calls)), check=True
+    )
+    words = calls.read_text().split("\0")[:-1]
+    commands, current = [], []
+    for word in words:
+        if word == "\n":
+            commands.append(current)
+            current = []
+        else:
+            current.append(word)
+    return commands
+
+
+@pytest.mark.parametrize("script", sorted((REPO / "benchmarks").glob("*.sh")), ids=lambda p: p.stem)
+def test_every_published_command_passes_the_input_checks(tmp_path, script):
+    benchmark = load_benchmark()
+    commands = recorded_commands(script, tmp_path)
+    assert commands and all(c[0] == "scripts/benchmark.py" for c in commands)
+    for command in commands:
+        specs = benchmark.build_specs(benchmark.parse_args(command[1:]))
+        assert specs
+
+
+def test_variant_with_its_own_launcher_runs_the_fisher_ablation(tmp_path):
+    """``rank1_npg@diag_ef`` (benchmarks/variants.py) runs scripts/ablate_rank1_fisher.py in place of the zoo's."""
+    argv = ["--tag", "v", "--algos", "rank1_npg@diag_ef", "--envs", "CartPole-v1", "--seeds", "0", *TINY]
+    run_script(*argv, "--baseline", "rank1_npg@diag_ef", "--runs-dir", "runs", "--out", "out", cwd=tmp_path)
+    folder = tmp_path / "runs" / "v" / "rank1_npg@diag_ef" / "CartPole-v1" / "seed0"
+    assert next(folder.glob("rank1_npg/CartPole-v1_*/evaluations.npz"))
+    assert curve_keys(tmp_path / "out") == {("rank1_npg@diag_ef", "0")}
+
+
+def test_success_metric_with_baselines_read_from_benchmark_yml(tmp_path):
+    """The S2PG comparison's form: our yml for s2pg_ppo, benchmarks/hyperparams/ppo.yml for ``ppo@s2pg``."""
+    argv = ["--tag", "m", "--algos", "s2pg_ppo", "ppo@s2pg", "--envs", "S2PGMemory-v0", "--seeds", "0"]
+    argv += ["-n", "512", "--eval-freq", "512", "--eval-episodes", "4", "--metric", "success", "--workers", "2"]  # fmt: skip
+    run_script(*argv, "--baseline", "ppo@s2pg", "--runs-dir", "runs", "--out", "out", cwd=tmp_path)
+    rows = [line.split(",") for line in (tmp_path / "out" / "curves.csv").read_text().splitlines()[1:]]
+    assert {row[0] for row in rows} == {"s2pg_ppo", "ppo@s2pg"}
+    assert all(0.0 <= float(row[4]) <= 1.0 for row in rows)  # success rates
+    config = yaml.load(
+        next((tmp_path / "runs" / "m" / "ppo@s2pg").rglob("config.yml")).read_text(), yaml.UnsafeLoader
+    )
+    assert (
+        dict(config)["n_steps"] == 64
+    )  # from benchmarks/hyperparams/ppo.yml (the zoo's ppo.yml has no such env)
+
+
+def test_aggregate_added_to_a_written_section_from_its_curves(tmp_path, few_reps):
+    """``python -m benchmarks.report``: the aggregate goes before the section's plots; a second call replaces it."""
+    from benchmarks import report
+
+    out = tmp_path / "benchmarks" / "t"
+    out.mkdir(parents=True)
+    lines = ["algo,env,seed,timesteps,mean_return"]
+    lines += [f"{r.algo},{r.env},{r.seed},{1000 * (i + 1)},{v}" for r in fake_runs(np.random.default_rng(1))
+              for i, v in enumerate(r.returns)]  # fmt: skip
+    (out / "curves.csv").write_text("\n".join(lines) + "\n")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        "# B\n\n<!-- bench:t -->\n### t\n\n| table |\n\n![c](benchmarks/t/c.png)\n\n<!-- /bench:t -->\n"
+    )
+    for _ in range(2):
+        report.main(["--tag", "t", "--doc", str(doc), "--out", str(out)])
+    text = doc.read_text()
+    assert text.count(report.BEGIN) == 1 and text.index("| table |") < text.index(report.BEGIN)
+    assert (
+        text.index(report.END) < text.index("![c]")
+        and "![performance profile](benchmarks/t/profile.png)" in text
+    )

@@ -256,7 +256,7 @@ class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
     # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:
         super()._setup_model()
-        self._setup_critic_lr_schedule()
+        self._setup_critic_lr_schedule(self.learning_rate)
         # pi_old as a frozen copy of the policy, refreshed at the start of every train() (analytic KL,
         # logging)
         self._old_policy = _copy_policy(self.policy)

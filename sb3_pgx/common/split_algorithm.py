@@ -13,7 +13,7 @@ from stable_baselines3.common.type_aliases import MaybeCallback
 
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
 from sb3_pgx.common.saving import AtomicSaveMixin
-from sb3_pgx.common.schedules import make_schedule
+from sb3_pgx.common.schedules import ScheduleLike, make_schedule
 from sb3_pgx.common.validation import check_space
 
 SelfSplit = TypeVar("SelfSplit", bound="SplitPolicyMixin")
@@ -47,10 +47,15 @@ class SplitPolicyMixin(AtomicSaveMixin):
         if self.env is not None:  # type: ignore[attr-defined]
             check_space("action space", self.action_space, SUPPORTED_ACTION_SPACES)  # type: ignore[attr-defined]
 
-    def _setup_critic_lr_schedule(self) -> None:
-        """``critic_lr_schedule`` from ``critic_learning_rate`` (None: the actor's ``learning_rate``)."""
+    def _setup_critic_lr_schedule(self, default: ScheduleLike) -> None:
+        """``critic_lr_schedule`` from ``critic_learning_rate``, or from ``default`` when that is None.
+
+        :param default: the actor's step size: the mirror family and Rank1NPG pass ``learning_rate`` (checked
+            like ``critic_learning_rate``), REINFORCE its ``lr_schedule`` (a callable, used as it is: the zoo's
+            ``enjoy`` loads with ``learning_rate=0``)
+        """
         critic_lr = self.critic_learning_rate  # type: ignore[attr-defined]
-        value = self.learning_rate if critic_lr is None else critic_lr  # type: ignore[attr-defined]
+        value = default if critic_lr is None else critic_lr
         self.critic_lr_schedule = make_schedule("critic_learning_rate", value)
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:

@@ -305,7 +305,7 @@ class REINFORCE(SplitPolicyMixin, OnPolicyAlgorithm):
                 **{"curvature": "return", **self.hessian_kwargs},
             )
         self._hand_clipping_to_optimizer()
-        self._setup_critic_lr_schedule()
+        self._setup_critic_lr_schedule(self.lr_schedule)
         self._maybe_recommend_cpu()
 
     def _hand_clipping_to_optimizer(self) -> None:

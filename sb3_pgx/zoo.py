@@ -65,8 +65,8 @@ ZOO_ENTRIES: dict[str, ZooEntry] = {
     ),
     "rank1_npg": ZooEntry(
         "sb3_pgx.rank1_npg:Rank1NPG",
-        "sb3_pgx.common.hpo:sample_rank1_npg_params",
-        "sb3_pgx.common.hpo:convert_rank1_npg_params",
+        "sb3_pgx.rank1_npg.hpo:sample_rank1_npg_params",
+        "sb3_pgx.rank1_npg.hpo:convert_rank1_npg_params",
     ),
     "s2pg_ppo": ZooEntry(
         "sb3_pgx.s2pg:S2PGPPO",

@@ -9,8 +9,8 @@ the damped rank-1 Fisher loses from what the rest of the loop loses.
   scores), solved in sample space with Woodbury, ``d = G^T (damping N I + G G^T)^-1 A``: O(N^2) memory;
 - ``diag_ef``: a diagonal base instead of ``damping I``: ``F = diag((1/N) sum_i g_i^2) + damping I + u u^T``
   with u = g_j (Sherman-Morrison with a diagonal base, still O(d));
-- ``true_fisher_cg``: TRPO's direction, conjugate gradient (25 steps) on the analytic KL Hessian plus
-  ``damping I``: checks that the loop itself can match sb3-contrib's TRPO.
+- ``true_fisher_cg``: TRPO's direction, sb3-contrib's conjugate gradient (25 steps, its random start of scale
+  1e-4) on the analytic KL Hessian plus ``damping I``: checks that the loop itself can match sb3-contrib's TRPO.
 
 Per-sample scores are materialised (N x d), so this is for the small MLP policies of the returns benchmark,
 not for CNNs. Everything after ``--`` goes to ``python -m rl_zoo3.train`` (use ``--algo rank1_npg``; the zoo
@@ -28,18 +28,20 @@ import copy
 import sys
 
 import torch as th
+from sb3_contrib.common.utils import conjugate_gradient_solver
 from torch import nn
 
-from sb3_pgx.common.fisher import GhostNorms, NaturalDirection, flat, flat_grad, ghost_norm_modules
 from sb3_pgx.common.surrogates import analytic_kl
 from sb3_pgx.rank1_npg import Rank1NPG
+from sb3_pgx.rank1_npg.fisher import GhostNorms, NaturalDirection, flat, flat_grad, ghost_norm_modules
 
 DIRECTIONS = ("rank1", "exact_ef", "diag_ef", "true_fisher_cg")
 CG_STEPS = 25
 
 
 class FisherAblation(Rank1NPG):
-    """Rank1NPG whose actor direction comes from ``direction_kind`` (set by :func:`ablation_class`)."""
+    """Rank1NPG whose actor direction (:meth:`Rank1NPG._natural_direction`, the step's direction) comes from
+    ``direction_kind`` (set by :func:`ablation_class`)."""
 
     direction_kind = "rank1"
     ablation_damping = 0.1
@@ -105,17 +107,7 @@ class FisherAblation(Rank1NPG):
         def fisher_product(v: th.Tensor) -> th.Tensor:
             return flat_grad(kl_grad @ v, params) + lam * v
 
-        x, r = th.zeros_like(grad), grad.clone()
-        p, rr = r.clone(), r @ r
-        for _ in range(CG_STEPS):
-            fp = fisher_product(p)
-            alpha = rr / (p @ fp)
-            x, r = x + alpha * p, r - alpha * fp
-            rr_next = r @ r
-            if rr_next < 1e-10:
-                break
-            p, rr = r + rr_next / rr * p, rr_next
-        return x.detach()
+        return conjugate_gradient_solver(fisher_product, grad, max_iter=CG_STEPS).detach()
 
 
 def ablation_class(kind: str, damping: float) -> type[FisherAblation]:

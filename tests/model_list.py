@@ -18,8 +18,8 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_pgx import MDPO, REINFORCE, S2PGPPO, S2PGSAC, S2PGTD3, SPMA, Rank1NPG, TRPOReg
-from sb3_pgx.common.fisher import FISHER_MODES
 from sb3_pgx.optim import NegativeMomentum
+from sb3_pgx.rank1_npg.fisher import FISHER_MODES
 
 TINY_NET = {"net_arch": {"pi": [16], "vf": [16]}}
 ON_POLICY = {"n_steps": 32, "n_epochs": 2, "n_critic_epochs": 1, "policy_kwargs": TINY_NET}

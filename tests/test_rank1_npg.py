@@ -20,8 +20,8 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from torch import nn
 
 from sb3_pgx import Rank1NPG
-from sb3_pgx.common import fisher
-from sb3_pgx.common.fisher import (
+from sb3_pgx.rank1_npg import fisher
+from sb3_pgx.rank1_npg.fisher import (
     GhostNorms,
     actor_log_prob,
     flat_grad,
@@ -336,7 +336,7 @@ def test_spaces_and_policies(policy: str, env):
 
 
 def test_optuna_sampler_and_converter():
-    from sb3_pgx.common.hpo import convert_rank1_npg_params, sample_rank1_npg_params
+    from sb3_pgx.rank1_npg.hpo import convert_rank1_npg_params, sample_rank1_npg_params
 
     for kwargs in sampled_kwargs(sample_rank1_npg_params, convert_rank1_npg_params, seed=3, n_trials=3):
         assert kwargs["fisher"] in ("per_sample", "minibatch", "self_gradient") and kwargs["damping"] > 0

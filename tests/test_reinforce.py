@@ -335,3 +335,13 @@ def test_optimizer_class_with_an_update_that_takes_its_own_step_is_refused(updat
         REINFORCE(
             "MlpPolicy", "CartPole-v1", update=update, policy_kwargs={"optimizer_class": NegativeMomentum}
         )
+
+
+def test_update_optimizer_is_adam():
+    """``update="optimizer"`` is the clearer name of ``update="adam"`` (the policy's optimizer, whatever its
+    class): same training, same parameters."""
+    params = []
+    for update in ("adam", "optimizer"):
+        model = REINFORCE("MlpPolicy", "CartPole-v1", update=update, seed=0, device="cpu").learn(200)
+        params.append(th.nn.utils.parameters_to_vector(model.policy.parameters()).detach().numpy())
+    np.testing.assert_array_equal(*params)

@@ -11,37 +11,43 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples, Schedule
 from stable_baselines3.common.utils import explained_variance, update_learning_rate
 from torch.distributions import Distribution
 from torch.nn import functional as F
 
-from sb3_pgx.common.base import AtomicSaveMixin, record_mean
-from sb3_pgx.common.line_search import ArmijoLineSearch, check_armijo_settings
-from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
-from sb3_pgx.common.schedules import make_schedule
-from sb3_pgx.common.steps import InnerLoop, StepLog
+from sb3_pgx.common.inner_loops import INNER_LOOPS, InnerLoop, make_inner_loop
+from sb3_pgx.common.line_search import check_armijo_settings
+from sb3_pgx.common.split_algorithm import SUPPORTED_ACTION_SPACES, SplitPolicyMixin, encode_max_grad_norm
+from sb3_pgx.common.steps import StepLog, record_mean
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
 from sb3_pgx.common.validation import (
     check_at_least,
     check_choice,
     check_in_closed_interval,
     check_positive,
-    check_space,
 )
 
-SelfSplitAC = TypeVar("SelfSplitAC", bound="SplitActorCriticAlgorithm")
+__all__ = [
+    "SUPPORTED_ACTION_SPACES",
+    "SplitActorCriticAlgorithm",
+    "TrainContext",
+    "no_distribution_validation",
+]
 
-INNER_LOOPS = ("armijo", "adam")
-SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+@dataclass
+class TrainContext:
+    """What :meth:`SplitActorCriticAlgorithm._prepare_train` hands the actor's update and its logging for one
+    ``train()`` call; each method subclasses it with its own fields (eta, statistics)."""
 
 
 _GSDE_NOISE = ("weights_dist", "exploration_mat", "exploration_matrices")
@@ -74,7 +80,26 @@ def no_distribution_validation() -> Iterator[None]:
         Distribution.set_default_validate_args(previous)
 
 
-class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
+def _check_loop_sizes(
+    n_steps: int,
+    n_epochs: int,
+    n_critic_epochs: int | None,
+    batch_size: int | None,
+    critic_batch_size: int | None,
+    normalize_advantage: bool,
+) -> None:
+    """Raise a ``ValueError`` naming the first rollout, epoch or minibatch size out of range (a normalised
+    minibatch needs two samples)."""
+    check_at_least("n_steps", n_steps, 1)
+    check_at_least("n_epochs", n_epochs, 1)
+    if n_critic_epochs is not None:
+        check_at_least("n_critic_epochs", n_critic_epochs, 1)
+    for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
+        if size is not None:
+            check_at_least(name, size, 2 if normalize_advantage and name == "batch_size" else 1)
+
+
+class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
     """Base class: rollouts, GAE, separate actor/critic parameter groups, the critic's loop and the logs.
 
     Subclasses implement :meth:`_train_actor` (and may extend :meth:`_setup_model`, :meth:`_log_actor`).
@@ -117,7 +142,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     :param _init_setup_model: build the networks now
     """
 
-    policy_aliases: ClassVar[dict[str, type[ActorCriticPolicy]]] = SPLIT_POLICY_ALIASES  # type: ignore[assignment]
+    #: the actor's inner loop, for the methods that step the actor with one (None: the method's own step)
+    _actor_loop: InnerLoop | None = None
 
     def __init__(
         self,
@@ -154,13 +180,9 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         _init_setup_model: bool = True,
     ):
         check_choice("critic_inner_loop", critic_inner_loop, INNER_LOOPS)
-        check_at_least("n_steps", n_steps, 1)
-        check_at_least("n_epochs", n_epochs, 1)
-        if n_critic_epochs is not None:
-            check_at_least("n_critic_epochs", n_critic_epochs, 1)
-        for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
-            if size is not None:
-                check_at_least(name, size, 2 if normalize_advantage and name == "batch_size" else 1)
+        _check_loop_sizes(
+            n_steps, n_epochs, n_critic_epochs, batch_size, critic_batch_size, normalize_advantage
+        )
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         check_in_closed_interval("gamma", gamma, 0, 1)
         check_in_closed_interval("gae_lambda", gae_lambda, 0, 1)
@@ -174,7 +196,7 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             gae_lambda=gae_lambda,
             ent_coef=0.0,
             vf_coef=0.0,
-            max_grad_norm=max_grad_norm if max_grad_norm is not None else float("inf"),
+            max_grad_norm=encode_max_grad_norm(max_grad_norm),
             use_sde=use_sde,
             sde_sample_freq=sde_sample_freq,
             rollout_buffer_class=rollout_buffer_class,
@@ -188,15 +210,8 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             _init_setup_model=False,
             supported_action_spaces=None,
         )
-        if self.env is not None:
-            check_space("action space", self.action_space, SUPPORTED_ACTION_SPACES)
-            rollout_size = self.n_steps * self.n_envs
-            for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
-                if size is not None and rollout_size % size != 0:
-                    raise ValueError(
-                        f"{name}={size} must divide the rollout size n_steps * n_envs = {rollout_size} "
-                        f"(allowed: a divisor of {rollout_size}, or None for the whole rollout)"
-                    )
+        self._check_action_space()
+        self._check_batches_divide_rollout(batch_size, critic_batch_size)
         self.batch_size = batch_size
         self.n_epochs = n_epochs
         self.critic_inner_loop = critic_inner_loop
@@ -215,6 +230,25 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         self.critic_step_size = armijo_alpha_max
         self.line_search_failures_total = 0
         self.nonfinite_skips_total = 0
+        if _init_setup_model:
+            self._setup_model()
+
+    def _check_batches_divide_rollout(self, batch_size: int | None, critic_batch_size: int | None) -> None:
+        """Raise a ``ValueError`` when a minibatch size does not divide ``n_steps * n_envs`` (with an env)."""
+        if self.env is None:
+            return
+        rollout_size = self.n_steps * self.n_envs
+        for name, size in (("batch_size", batch_size), ("critic_batch_size", critic_batch_size)):
+            if size is not None and rollout_size % size != 0:
+                raise ValueError(
+                    f"{name}={size} must divide the rollout size n_steps * n_envs = {rollout_size} "
+                    f"(allowed: a divisor of {rollout_size}, or None for the whole rollout)"
+                )
+
+    def _batches(self, n_epochs: int, batch_size: int | None) -> Iterator[RolloutBufferSamples]:
+        """``n_epochs`` passes over the rollout in (reshuffled) minibatches of ``batch_size`` (None: whole)."""
+        for _ in range(n_epochs):
+            yield from self.rollout_buffer.get(batch_size)
 
     def _check_actor_args(self) -> None:
         """Validate the subclass's own arguments (called first in ``__init__``, before anything is built)."""
@@ -222,32 +256,30 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
     # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:
         super()._setup_model()
-        critic_lr = self.learning_rate if self.critic_learning_rate is None else self.critic_learning_rate
-        self.critic_lr_schedule = make_schedule("critic_learning_rate", critic_lr)
+        self._setup_critic_lr_schedule(self.learning_rate)
         # pi_old as a frozen copy of the policy, refreshed at the start of every train() (analytic KL,
         # logging)
         self._old_policy = _copy_policy(self.policy)
         self._old_policy.requires_grad_(False)
         self._old_policy.set_training_mode(False)
         self._critic_loop = self._make_inner_loop(
-            self.critic_inner_loop, self.policy.critic_parameters(), self.policy.critic_optimizer
+            self.critic_inner_loop,
+            self.policy.critic_parameters(),
+            self.policy.critic_optimizer,
+            self.critic_step_size,
         )
-        if self._critic_loop.line_search is not None:
-            self._critic_loop.line_search.alpha = self.critic_step_size
 
     def _make_inner_loop(
-        self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer
+        self, kind: str, params: list[th.nn.Parameter], optimizer: th.optim.Optimizer, step_size: float
     ) -> InnerLoop:
-        search = ArmijoLineSearch(params, **self.armijo_kwargs) if kind == "armijo" else None
-        clip = self.max_grad_norm if np.isfinite(self.max_grad_norm) else None
-        return InnerLoop(params, optimizer, search, clip)
+        return make_inner_loop(kind, params, optimizer, step_size, self.armijo_kwargs, self.clip_norm)
+
+    def _inner_loops(self) -> list[InnerLoop]:
+        """The actor's loop (when the method has one) and the critic's."""
+        return [loop for loop in (self._actor_loop, self._critic_loop) if loop is not None]
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_old_policy", "_actor_loop", "_critic_loop"]
-
-    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts, tensors = super()._get_torch_save_params()
-        return [*state_dicts, "policy.critic_optimizer"], tensors
 
     # ------------------------------------------------------------------ helpers
     def _actions_for_log_prob(self, actions: th.Tensor) -> th.Tensor:
@@ -266,22 +298,26 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         return loss_fn
 
     # ------------------------------------------------------------------ one iteration
-    def _prepare_train(self) -> Any:
+    def _prepare_train(self) -> TrainContext:
         """Called at the start of :meth:`train`, before pi_old is refreshed; its result goes to the actor."""
-        return None
+        return TrainContext()
 
-    def _train_actor(self, context: Any) -> StepLog:
+    def _train_actor(self, context: TrainContext) -> StepLog:
         """Move the actor on the rollout of pi_old (``self._old_policy`` holds pi_old). Defined by each
         method."""
         raise NotImplementedError
 
-    def _log_actor(self, actor_log: StepLog, context: Any) -> None:
+    def _log_actor(self, actor_log: StepLog, context: TrainContext) -> None:
         """Method-specific ``train/`` scalars."""
 
     @no_distribution_validation()
     def collect_rollouts(self, *args: Any, **kwargs: Any) -> bool:
         """SB3's rollout collection; a non-finite observation yields a non-finite action (and a skipped update
-        later) instead of an error inside ``Normal(...)``."""
+        later) instead of an error inside ``Normal(...)``.
+
+        :param args: SB3's ``collect_rollouts`` arguments (env, callback, rollout_buffer, n_rollout_steps)
+        :param kwargs: the same, by name
+        """
         return super().collect_rollouts(*args, **kwargs)
 
     @no_distribution_validation()
@@ -296,17 +332,15 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         update_learning_rate(self.policy.critic_optimizer, critic_lr)
         context = self._prepare_train()
         if self.armijo_reset_each_rollout:
-            for loop in (getattr(self, "_actor_loop", None), self._critic_loop):
-                if loop is not None and loop.line_search is not None:
-                    loop.line_search.reset()
+            for loop in self._inner_loops():
+                loop.reset()
         self._old_policy.load_state_dict(self.policy.state_dict())
 
         actor_log = self._train_actor(context)
         critic_log = StepLog()
         n_critic_epochs = self.n_epochs if self.n_critic_epochs is None else self.n_critic_epochs
-        for _ in range(n_critic_epochs):
-            for data in self.rollout_buffer.get(self.critic_batch_size):
-                critic_log.add(self._critic_loop.step(self._critic_loss_fn(data)))
+        for data in self._batches(n_critic_epochs, self.critic_batch_size):
+            critic_log.add(self._critic_loop.step(self._critic_loss_fn(data)))
         self._n_updates += self.n_epochs
         self._after_train(actor_log, critic_log, context, critic_lr)
 
@@ -317,12 +351,12 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         return min(1.0, self._current_progress_remaining + rollout)
 
     # ------------------------------------------------------------------ logging
-    def _after_train(self, actor_log: StepLog, critic_log: StepLog, context: Any, critic_lr: float) -> None:
-        actor_loop = getattr(self, "_actor_loop", None)
-        if actor_loop is not None and actor_loop.line_search is not None:
-            self.actor_step_size = actor_loop.line_search.alpha
-        if self._critic_loop.line_search is not None:
-            self.critic_step_size = self._critic_loop.line_search.alpha
+    def _after_train(
+        self, actor_log: StepLog, critic_log: StepLog, context: TrainContext, critic_lr: float
+    ) -> None:
+        if self._actor_loop is not None:
+            self.actor_step_size = self._actor_loop.step_size
+        self.critic_step_size = self._critic_loop.step_size
         failures = actor_log.failures + critic_log.failures
         nonfinite = actor_log.nonfinite + critic_log.nonfinite
         self.line_search_failures_total += failures
@@ -334,12 +368,9 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
         record_mean(self.logger, "train/actor_loss", actor_log.losses)
         record_mean(self.logger, "train/critic_loss", critic_log.losses)
         record_mean(self.logger, "train/actor_grad_norm", actor_log.grad_norms)
-        if actor_loop is not None and actor_loop.line_search is not None:
-            record_mean(self.logger, "train/armijo_step_size", actor_log.step_sizes)
-            record_mean(self.logger, "train/armijo_backtracks", actor_log.backtracks)
-        if self._critic_loop.line_search is not None:
-            record_mean(self.logger, "train/critic_armijo_step_size", critic_log.step_sizes)
-            record_mean(self.logger, "train/critic_armijo_backtracks", critic_log.backtracks)
+        if self._actor_loop is not None:
+            self._actor_loop.log(self.logger, actor_log, "train/")
+        self._critic_loop.log(self.logger, critic_log, "train/critic_")
         log("train/line_search_failures", failures)
         log("train/line_search_failures_total", self.line_search_failures_total)
         log("train/nonfinite_skips", nonfinite)
@@ -374,21 +405,3 @@ class SplitActorCriticAlgorithm(AtomicSaveMixin, OnPolicyAlgorithm):
             ).tolist()
         keys = ("kl_old_new", "approx_kl", "ratio_mean", "ratio_std", "ratio_min", "ratio_max")
         return dict(zip(keys, stats, strict=True))
-
-    def learn(
-        self: SelfSplitAC,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 1,
-        tb_log_name: str | None = None,
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfSplitAC:
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name or type(self).__name__,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )

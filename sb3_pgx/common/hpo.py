@@ -19,23 +19,47 @@ ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 
 def convert_actor_critic_common(params: dict[str, Any]) -> dict[str, Any]:
     """The keys every on-policy sampler here shares: ``one_minus_gamma``, ``one_minus_gae_lambda``,
-    ``n_steps_pow``, ``net_arch`` and ``activation_fn``; other keys pass through unchanged."""
+    ``n_steps_pow``, ``net_arch`` and ``activation_fn``; other keys pass through unchanged.
+
+    :param params: ``trial.params``
+    """
     out = dict(params)
     out["gamma"] = 1.0 - out.pop("one_minus_gamma")
     out["gae_lambda"] = 1.0 - out.pop("one_minus_gae_lambda")
     out["n_steps"] = 2 ** out.pop("n_steps_pow")
+    return convert_network(out)
+
+
+def convert_network(out: dict[str, Any]) -> dict[str, Any]:
+    """``net_arch`` and ``activation_fn`` (names) become ``policy_kwargs``.
+
+    :param out: the trial parameters being converted; changed in place
+    :return: ``out``
+    """
     out["policy_kwargs"] = dict(
         net_arch=NET_ARCHS[out.pop("net_arch")], activation_fn=ACTIVATIONS[out.pop("activation_fn")]
     )
     return out
 
 
+def sample_network(trial: optuna.Trial) -> None:
+    """Sample the network's size (``net_arch``, a key of :data:`NET_ARCHS`) and ``activation_fn``.
+
+    :param trial: the Optuna trial
+    """
+    trial.suggest_categorical("net_arch", list(NET_ARCHS))
+    trial.suggest_categorical("activation_fn", list(ACTIVATIONS))
+
+
 def sample_actor_critic_common(trial: optuna.Trial) -> None:
+    """Sample the keys :func:`convert_actor_critic_common` converts.
+
+    :param trial: the Optuna trial
+    """
     trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True)
     trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True)
     trial.suggest_int("n_steps_pow", 6, 12)
-    trial.suggest_categorical("net_arch", list(NET_ARCHS))
-    trial.suggest_categorical("activation_fn", list(ACTIVATIONS))
+    sample_network(trial)
 
 
 def convert_critic_params(out: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +93,10 @@ def sample_critic_params(trial: optuna.Trial, n_envs: int) -> None:
 
 def convert_mirror_params(params: dict[str, Any]) -> dict[str, Any]:
     """SPMA / MDPO / TRPO-reg: full-batch actor (the Armijo recipe), critic minibatches of 32 to 256 or the whole
-    rollout."""
+    rollout.
+
+    :param params: ``trial.params``
+    """
     out = convert_actor_critic_common(params)
     out["batch_size"] = None
     return convert_critic_params(out)
@@ -78,28 +105,15 @@ def convert_mirror_params(params: dict[str, Any]) -> dict[str, Any]:
 def sample_mirror_params(
     trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
 ) -> dict[str, Any]:
-    """Sample eta (log-uniform on the paper's range), m, the critic's knobs and the usual on-policy ones."""
+    """Sample eta (log-uniform on the paper's range), m, the critic's knobs and the usual on-policy ones.
+
+    :param trial: the Optuna trial
+    :param n_actions: unused (the zoo's sampler signature)
+    :param n_envs: the number of environments of every trial
+    :param additional_args: unused (the zoo's sampler signature)
+    """
     sample_actor_critic_common(trial)
     trial.suggest_float("eta", 0.03, 3.0, log=True)
     trial.suggest_int("n_epochs", 1, 15)
     sample_critic_params(trial, n_envs)
     return convert_mirror_params(trial.params)
-
-
-def convert_rank1_npg_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Rank1NPG: one natural step per rollout (full batch); critic minibatches as for the mirror family."""
-    return convert_mirror_params(params)
-
-
-def sample_rank1_npg_params(
-    trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]
-) -> dict[str, Any]:
-    """Sample the rank-1 Fisher reading, the damping (log-uniform around the references' grid 1e-3..1, and up
-    to 10 for the per-sample reading), the KL radius, the measured-KL rescaling and the critic's knobs."""
-    sample_actor_critic_common(trial)
-    trial.suggest_categorical("fisher", ["per_sample", "minibatch", "self_gradient"])
-    trial.suggest_float("damping", 1e-3, 10.0, log=True)
-    trial.suggest_float("delta", 1e-3, 0.1, log=True)
-    trial.suggest_categorical("kl_rescale", [False, True])
-    sample_critic_params(trial, n_envs)
-    return convert_rank1_npg_params(trial.params)

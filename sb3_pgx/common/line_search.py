@@ -13,39 +13,24 @@ puts the parameters back exactly as they were.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import torch as th
 
+from sb3_pgx.common.steps import StepResult, all_finite
 from sb3_pgx.common.validation import check_in_open_interval
-
-
-@dataclass
-class LineSearchResult:
-    """What one search did.
-
-    :param accepted: whether the parameters moved
-    :param step_size: the accepted alpha (0.0 when rejected)
-    :param n_backtracks: how many times alpha was shrunk
-    :param loss_before: f(theta)
-    :param loss_after: f at the returned parameters
-    :param grad_norm: ||g||
-    :param reason: ``"ok"``, ``"nonfinite"`` or ``"no_decrease"``
-    """
-
-    accepted: bool
-    step_size: float
-    n_backtracks: int
-    loss_before: float
-    loss_after: float
-    grad_norm: float
-    reason: str
 
 
 def check_armijo_settings(
     c: float, beta: float, growth: float, alpha_max: float, max_backtracks: int
 ) -> None:
-    """Raise a ``ValueError`` naming the ``armijo_*`` argument that is out of range."""
+    """Raise a ``ValueError`` naming the ``armijo_*`` argument that is out of range.
+
+    :param c: sufficient-decrease constant, in (0, 1)
+    :param beta: backtracking factor, in (0, 1)
+    :param growth: warm-start growth, >= 1
+    :param alpha_max: largest step size, > 0
+    :param max_backtracks: shrinks before giving up, >= 1
+    """
     check_in_open_interval("armijo_c", c, 0.0, 1.0)
     check_in_open_interval("armijo_beta", beta, 0.0, 1.0)
     if growth < 1.0:
@@ -86,7 +71,7 @@ class ArmijoLineSearch:
         """Forget the warm start (the next search starts at ``alpha_max``)."""
         self.alpha = self.alpha_max
 
-    def step(self, loss_fn: Callable[[], th.Tensor]) -> LineSearchResult:
+    def step(self, loss_fn: Callable[[], th.Tensor]) -> StepResult:
         """One gradient step with a step size chosen by backtracking.
 
         :param loss_fn: evaluates the (deterministic) loss at the current parameters; called once with
@@ -94,11 +79,11 @@ class ArmijoLineSearch:
         """
         loss = loss_fn()
         if not th.isfinite(loss):
-            return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
+            return StepResult.rejected("nonfinite", loss.item())
         grads = th.autograd.grad(loss, self.params, allow_unused=True)
         grads = [th.zeros_like(p) if g is None else g for p, g in zip(self.params, grads, strict=True)]
-        if not bool(th.stack([th.isfinite(g).all() for g in grads]).all()):
-            return LineSearchResult(False, 0.0, 0, loss.item(), loss.item(), float("nan"), "nonfinite")
+        if not all_finite(grads):
+            return StepResult.rejected("nonfinite", loss.item())
         grad_norm_sq = sum((g * g).sum() for g in grads).item()
         loss_before = loss.item()
         start = [p.detach().clone() for p in self.params]
@@ -110,14 +95,10 @@ class ArmijoLineSearch:
                 trial = _evaluate(loss_fn)
                 if trial <= loss_before - self.c * alpha * grad_norm_sq:  # False for NaN: keeps shrinking
                     self.alpha = min(alpha * self.growth, self.alpha_max)
-                    return LineSearchResult(
-                        True, alpha, n_backtracks, loss_before, trial, grad_norm_sq**0.5, "ok"
-                    )
+                    return StepResult.ok(alpha, loss_before, trial, grad_norm_sq**0.5, n_backtracks)
                 alpha *= self.beta
             th._foreach_copy_(self.params, start)
-        return LineSearchResult(
-            False, 0.0, self.max_backtracks, loss_before, loss_before, grad_norm_sq**0.5, "no_decrease"
-        )
+        return StepResult.rejected("no_decrease", loss_before, grad_norm_sq**0.5, self.max_backtracks)
 
 
 def _evaluate(loss_fn: Callable[[], th.Tensor]) -> float:

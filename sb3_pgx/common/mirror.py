@@ -22,9 +22,10 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples
 
-from sb3_pgx.common.actor_critic import INNER_LOOPS, SUPPORTED_ACTION_SPACES, SplitActorCriticAlgorithm
+from sb3_pgx.common.actor_critic import SUPPORTED_ACTION_SPACES, SplitActorCriticAlgorithm, TrainContext
+from sb3_pgx.common.inner_loops import INNER_LOOPS
 from sb3_pgx.common.schedules import ScheduleLike, make_schedule
 from sb3_pgx.common.steps import StepLog
 from sb3_pgx.common.validation import check_choice
@@ -51,19 +52,25 @@ class SurrogateInputs:
     eta: float
 
 
+@dataclass
+class MirrorContext(TrainContext):
+    """The context of one mirror-ascent ``train()`` call.
+
+    :param eta: this iteration's step size
+    """
+
+    eta: float
+
+
 class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
     """Base class of the mirror-ascent family: the actor minimises :meth:`surrogate` with its inner loop.
 
     :param policy: the policy model (``MlpPolicy``, ``CnnPolicy``, ``MultiInputPolicy`` or a class)
     :param env: the environment (a Gym env, a VecEnv or a registered id)
-    :param learning_rate: the actor's Adam step size (``inner_loop="adam"``), a number or a schedule of
-        progress_remaining
-    :param n_steps: steps per environment per rollout (the horizon T)
-    :param batch_size: actor minibatch size; ``None`` means the whole rollout (``n_steps * n_envs``), which is
-        what the Armijo line search wants. Must divide ``n_steps * n_envs``
-    :param n_epochs: passes over the rollout per iteration (m = n_epochs with a full batch)
-    :param gamma: discount factor
-    :param gae_lambda: GAE's lambda
+    :param args: ``learning_rate``, ``n_steps``, ``batch_size``, ``n_epochs``, ``gamma``, ``gae_lambda`` (in
+        this order when positional), as in :class:`sb3_pgx.common.actor_critic.SplitActorCriticAlgorithm`, with
+        its defaults; ``learning_rate`` is the actor's Adam step size (``inner_loop="adam"``) and ``batch_size=None``
+        (the whole rollout) is what the Armijo line search wants; m = ``n_epochs`` with a full batch
     :param eta: the mirror-ascent step size (1/eta weights the KL term): a positive number, ``"lin_<x>"`` or a
         callable of progress_remaining
     :param inner_loop: ``"armijo"`` (line search on the plain gradient) or ``"adam"``
@@ -82,47 +89,29 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str,
-        learning_rate: float | Schedule = 3e-4,
-        n_steps: int = 2048,
-        batch_size: int | None = None,
-        n_epochs: int = 5,
-        gamma: float = 0.99,
-        gae_lambda: float = 0.95,
+        *args: Any,
         eta: ScheduleLike = 1.0,
         inner_loop: str = "armijo",
-        _init_setup_model: bool = True,
         **kwargs: Any,
     ):
         check_choice("inner_loop", inner_loop, INNER_LOOPS)
         self.eta_schedule = make_schedule(self.eta_name, eta)
         self.eta = eta
-        super().__init__(
-            policy,
-            env,
-            learning_rate=learning_rate,
-            n_steps=n_steps,
-            batch_size=batch_size,
-            n_epochs=n_epochs,
-            gamma=gamma,
-            gae_lambda=gae_lambda,
-            _init_setup_model=False,
-            **kwargs,
-        )
         self.inner_loop = inner_loop
-        if _init_setup_model:
-            self._setup_model()
+        super().__init__(policy, env, *args, **kwargs)
 
     def _setup_model(self) -> None:
         super()._setup_model()
         self._actor_loop = self._make_inner_loop(
-            self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer
+            self.inner_loop, self.policy.actor_parameters(), self.policy.optimizer, self.actor_step_size
         )
-        if self._actor_loop.line_search is not None:
-            self._actor_loop.line_search.alpha = self.actor_step_size
 
     # ------------------------------------------------------------------ the method
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
-        """The actor loss to minimise on one batch. Defined by each method."""
+        """The actor loss to minimise on one batch. Defined by each method.
+
+        :param x: the batch's ratios, advantages, distributions and eta
+        """
         raise NotImplementedError
 
     def _actor_loss_fn(self, data: RolloutBufferSamples, eta: float):
@@ -140,19 +129,18 @@ class MirrorAscentAlgorithm(SplitActorCriticAlgorithm):
 
         return loss_fn
 
-    def _prepare_train(self) -> float:
+    def _prepare_train(self) -> MirrorContext:
         eta = float(self.eta_schedule(self._rollout_start_progress()))
         if not np.isfinite(eta) or eta <= 0:
             raise ValueError(f"{self.eta_name} schedule returned {eta!r}; it must stay > 0")
-        return eta
+        return MirrorContext(eta)
 
-    def _train_actor(self, context: float) -> StepLog:
+    def _train_actor(self, context: MirrorContext) -> StepLog:
         """``n_epochs`` passes of the inner loop on the surrogate."""
         actor_log = StepLog()
-        for _ in range(self.n_epochs):
-            for data in self.rollout_buffer.get(self.batch_size):
-                actor_log.add(self._actor_loop.step(self._actor_loss_fn(data, context)))
+        for data in self._batches(self.n_epochs, self.batch_size):
+            actor_log.add(self._actor_loop.step(self._actor_loss_fn(data, context.eta)))
         return actor_log
 
-    def _log_actor(self, actor_log: StepLog, context: float) -> None:
-        self.logger.record(f"train/{self.eta_name}", context)
+    def _log_actor(self, actor_log: StepLog, context: MirrorContext) -> None:
+        self.logger.record(f"train/{self.eta_name}", context.eta)

@@ -24,4 +24,8 @@ class MDPO(MirrorAscentAlgorithm):
     """
 
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
+        """See :meth:`sb3_pgx.common.mirror.MirrorAscentAlgorithm.surrogate`.
+
+        :param x: the batch's inputs
+        """
         return mdpo_loss(x.log_ratio.exp(), x.advantages, analytic_kl(x.dist, x.old_dist), x.eta)

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch as th
 
-from sb3_pgx.common.steps import all_finite
+from sb3_pgx.common.steps import all_finite, clip_coefficient, total_norm
 from sb3_pgx.common.validation import check_choice
 from sb3_pgx.optim.hutchinson import hutchinson_diagonal
 
@@ -219,7 +219,12 @@ class PGSOM(th.optim.Optimizer):
     def step(  # type: ignore[override]
         self, closure: Callable[[], th.Tensor] | None = None, trajectory_terms: TrajectoryTerms | None = None
     ) -> th.Tensor | None:
-        """One update; see the class docstring for ``closure`` and ``trajectory_terms``."""
+        """One update; see the class docstring for ``closure`` and ``trajectory_terms``.
+
+        :param closure: returns the loss with its graph (None: use the ``.grad`` of a
+            ``backward(create_graph=True)``)
+        :param trajectory_terms: each trajectory's ``log p`` and weight (``curvature="return"``)
+        """
         if self.curvature == "return" and trajectory_terms is None:
             raise ValueError(
                 "curvature='return' needs step(closure, trajectory_terms=...) giving each trajectory's log p and "
@@ -243,10 +248,8 @@ class PGSOM(th.optim.Optimizer):
                         "the loss, "
                         "or call loss.backward(create_graph=True) before step()"
                     )
-            grad_norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g.detach()) for g in grads]))
-            scale = th.ones((), device=grad_norm.device)
-            if self.max_grad_norm is not None:
-                scale = th.clamp(self.max_grad_norm / (grad_norm + 1e-6), max=1.0)
+            grad_norm = total_norm([g.detach() for g in grads])
+            scale = clip_coefficient(grad_norm, self.max_grad_norm)
             diag = self._curvature(grads, params, trajectory_terms)
             if self.clip_hessian:
                 diag = [d * scale for d in diag]

@@ -3,19 +3,24 @@ the natural gradient under a damped rank-1 empirical Fisher, inverted with Sherm
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch as th
+from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, RolloutBufferSamples, Schedule
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from sb3_pgx.common.actor_critic import SplitActorCriticAlgorithm
-from sb3_pgx.common.base import record_mean
-from sb3_pgx.common.fisher import (
+from sb3_pgx.common.actor_critic import SplitActorCriticAlgorithm, TrainContext
+from sb3_pgx.common.steps import StepLog, StepReason, StepResult, record_mean
+from sb3_pgx.common.surrogates import analytic_kl
+from sb3_pgx.common.validation import check_at_least, check_choice, check_in_open_interval, check_positive
+from sb3_pgx.rank1_npg.fisher import (
     FISHER_MODES,
     GhostNorms,
     NaturalDirection,
@@ -23,19 +28,15 @@ from sb3_pgx.common.fisher import (
     ghost_norm_modules,
     rank1_natural_direction,
 )
-from sb3_pgx.common.line_search import LineSearchResult
-from sb3_pgx.common.steps import StepLog
-from sb3_pgx.common.surrogates import analytic_kl
-from sb3_pgx.common.validation import check_at_least, check_choice, check_in_open_interval, check_positive
 
-STEP_RULES = ("kl", "fixed")
 #: ``kl_rescale`` changes a step by at most this factor either way (the quadratic model is local)
 MAX_KL_RESCALE = 10.0
 
 
 @dataclass
-class _NPGStats:
-    """Per-step diagnostics of one ``train()`` call."""
+class NPGStats(TrainContext):
+    """Per-step diagnostics of one ``train()`` call (the context :meth:`Rank1NPG._prepare_train` hands the
+    actor's update and its logging)."""
 
     step_sizes: list[float] = field(default_factory=list)
     predicted_kl: list[float] = field(default_factory=list)
@@ -44,6 +45,61 @@ class _NPGStats:
     quadratics: list[float] = field(default_factory=list)
     score_sq_norms: list[float] = field(default_factory=list)
     not_ascent: int = 0
+
+
+@dataclass
+class _Batch:
+    """One actor batch as the natural step sees it: constants, and pi_theta at the step's start."""
+
+    obs: th.Tensor | dict[str, th.Tensor]
+    actions: th.Tensor
+    old_log_prob: th.Tensor
+    advantages: th.Tensor
+    start_dist: Distribution
+
+    def kl(self, policy: ActorCriticPolicy) -> th.Tensor:
+        """Mean KL(start || pi_theta) at the policy's current parameters.
+
+        :param policy: the policy being stepped
+        """
+        return analytic_kl(self.start_dist, policy.get_distribution(self.obs)).mean()
+
+    def kl_and_surrogate(self, policy: ActorCriticPolicy) -> tuple[th.Tensor, th.Tensor]:
+        """The mean KL from the start and the surrogate ``mean(r A)`` at the policy's current parameters.
+
+        :param policy: the policy being stepped
+        """
+        dist = policy.get_distribution(self.obs)
+        kl = analytic_kl(self.start_dist, dist).mean()
+        surrogate = ((dist.log_prob(self.actions) - self.old_log_prob).exp() * self.advantages).mean()
+        return kl, surrogate
+
+
+class _Trial(NamedTuple):
+    """The kept trial of the step: its backtracks, step size, KL and surrogate."""
+
+    k: int
+    step: th.Tensor
+    kl: th.Tensor
+    surrogate: th.Tensor
+
+
+def _kl_step_size(model: Rank1NPG, nat: NaturalDirection) -> th.Tensor:
+    """``step_rule="kl"``: beta = sqrt(2 delta / g^T F^-1 g)."""
+    return th.sqrt(2.0 * model.delta / nat.quadratic)
+
+
+def _fixed_step_size(model: Rank1NPG, nat: NaturalDirection) -> th.Tensor:
+    """``step_rule="fixed"``: beta = learning_rate (its schedule's current value)."""
+    lr = model.lr_schedule(model._current_progress_remaining)
+    return th.as_tensor(lr, dtype=nat.quadratic.dtype, device=nat.quadratic.device)
+
+
+#: the step rules by name: each gives beta for a direction
+STEP_RULES: dict[str, Callable[[Rank1NPG, NaturalDirection], th.Tensor]] = {
+    "kl": _kl_step_size,
+    "fixed": _fixed_step_size,
+}
 
 
 class Rank1NPG(SplitActorCriticAlgorithm):
@@ -157,6 +213,7 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         self.line_search = line_search
         self.line_search_shrinking_factor = line_search_shrinking_factor
         self.line_search_max_iter = line_search_max_iter
+        self.not_ascent_skips_total = 0
         super().__init__(
             policy,
             env,
@@ -170,12 +227,9 @@ class Rank1NPG(SplitActorCriticAlgorithm):
             critic_batch_size=critic_batch_size,
             n_critic_epochs=n_critic_epochs,
             normalize_advantage=normalize_advantage,
-            _init_setup_model=False,
+            _init_setup_model=_init_setup_model,
             **kwargs,
         )
-        self.not_ascent_skips_total = 0
-        if _init_setup_model:
-            self._setup_model()
 
     def _setup_model(self) -> None:
         super()._setup_model()
@@ -197,37 +251,39 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         leaves: list[th.Tensor],
         obs: th.Tensor | dict[str, th.Tensor],
     ) -> NaturalDirection:
-        """The preconditioned direction of one batch (``fisher``'s reading). ``scripts/ablate_rank1_fisher.py``
-        overrides it to compare other Fisher approximations inside the same loop."""
+        """The preconditioned direction of one batch (``fisher``'s reading).
+
+        :param log_prob: (N,) log-probabilities of the batch's actions, with their graph
+        :param advantages: (N,) advantages
+        :param leaves: the per-sample leaves of the forward pass (``fisher="per_sample"``)
+        :param obs: the batch's observations
+        """
         return rank1_natural_direction(
             self.fisher, log_prob, advantages, self._actor_params, self.damping, self._ghost, leaves
         )
 
-    def _natural_step(self, data: RolloutBufferSamples, stats: _NPGStats) -> LineSearchResult:
-        """One actor step on a batch (Sherman-Morrison natural direction, KL-normalised or fixed step size).
-
-        A non-finite or zero direction, a non-positive ``g^T F^-1 g`` (with ``step_rule="kl"``) or a failed
-        line search leaves the weights exactly as they were."""
-        params = self._actor_params
+    def _forward(self, data: RolloutBufferSamples) -> tuple[_Batch, th.Tensor, list[th.Tensor]]:
+        """The batch's log-probabilities with their graph (recorded by the ghost norms when ``per_sample``),
+        its per-sample leaves, and the batch's constants with pi_theta at the step's start."""
         obs, actions = data.observations, self._actions_for_log_prob(data.actions)
         advantages = self._advantages(data)
-        if self._ghost is not None:
-            with self._ghost:
-                log_prob, leaves = actor_log_prob(self.policy, obs, actions, per_sample_leaves=True)
-        else:
-            log_prob, leaves = actor_log_prob(self.policy, obs, actions, per_sample_leaves=False)
+        recording = self._ghost is not None
+        with self._ghost if recording else contextlib.nullcontext():  # type: ignore[attr-defined]
+            log_prob, leaves = actor_log_prob(self.policy, obs, actions, per_sample_leaves=recording)
         with th.no_grad():  # a shallow copy: SB3 distributions are re-filled in place by the next forward
             start_dist = copy.copy(self.policy.get_distribution(obs))
-        nat = self._natural_direction(log_prob, advantages, leaves, obs)
-        log_ratio_old = (log_prob - data.old_log_prob).detach()
-        surrogate_before = (log_ratio_old.exp() * advantages).mean()
-        if self.step_rule == "kl":
-            beta = th.sqrt(2.0 * self.delta / nat.quadratic)
-        else:
-            lr = self.lr_schedule(self._current_progress_remaining)
-            beta = th.as_tensor(lr, dtype=nat.quadratic.dtype, device=nat.quadratic.device)
+        return _Batch(obs, actions, data.old_log_prob, advantages, start_dist), log_prob, leaves
+
+    def _step_size(self, nat: NaturalDirection) -> th.Tensor:
+        """beta of ``step_rule`` (see :data:`STEP_RULES`)."""
+        return STEP_RULES[self.step_rule](self, nat)
+
+    def _unusable(self, nat: NaturalDirection, beta: th.Tensor, stats: NPGStats) -> StepReason | None:
+        """Why the direction cannot be taken (None: it can), after recording its statistics: a non-finite or
+        zero direction or step size, or (``step_rule="kl"``) ``g^T F^-1 g <= 0``, not an ascent direction of the
+        batch surrogate (the per-sample reading)."""
         direction_norm = th.linalg.vector_norm(nat.direction)
-        checks = th.stack(
+        finite, nonzero, finite_beta = th.stack(
             [
                 th.isfinite(nat.direction).all() & th.isfinite(nat.quadratic),
                 direction_norm > 0,
@@ -237,63 +293,89 @@ class Rank1NPG(SplitActorCriticAlgorithm):
         stats.direction_norms.append(direction_norm.item())
         stats.quadratics.append(nat.quadratic.item())
         stats.score_sq_norms.append(nat.score_sq_norm.item())
+        if self.step_rule == "kl" and finite and nonzero and not stats.quadratics[-1] > 0:
+            return "not_ascent"
+        return None if finite and nonzero and finite_beta else "nonfinite"
+
+    def _rescale_to_kl(
+        self, batch: _Batch, start: th.Tensor, step: th.Tensor, direction: th.Tensor
+    ) -> th.Tensor:
+        """``kl_rescale``: one probe at ``start + step d``; KL(step) ~ step^2 d^T F d / 2 along the line, so the
+        step is rescaled by ``sqrt(delta / KL)`` (clipped to [1/MAX_KL_RESCALE, MAX_KL_RESCALE])."""
+        vector_to_parameters(start + step * direction, self._actor_params)
+        probe_kl = batch.kl(self.policy)
+        scale = th.sqrt(self.delta / probe_kl).clamp(1.0 / MAX_KL_RESCALE, MAX_KL_RESCALE)
+        return th.where(th.isfinite(scale) & (probe_kl > 0), step * scale, step)
+
+    def _backtrack(
+        self,
+        batch: _Batch,
+        start: th.Tensor,
+        step: th.Tensor,
+        direction: th.Tensor,
+        surrogate_before: th.Tensor,
+    ) -> _Trial | None:
+        """Move to ``start + step s^k d``, k = 0, 1, ...: without ``line_search`` the first trial is kept; with
+        it, the first whose KL is <= ``delta`` and whose surrogate improves (sb3-contrib TRPO's check). None
+        when no trial of ``line_search_max_iter`` passes (the weights are then at the last trial)."""
+        n_trials = self.line_search_max_iter if self.line_search else 1
+        for k in range(n_trials):
+            vector_to_parameters(start + step * direction, self._actor_params)
+            kl, surrogate = batch.kl_and_surrogate(self.policy)
+            if not self.line_search or bool((kl <= self.delta) & (surrogate > surrogate_before)):
+                return _Trial(k, step, kl, surrogate)
+            step = step * self.line_search_shrinking_factor
+        return None
+
+    def _natural_step(self, data: RolloutBufferSamples, stats: NPGStats) -> StepResult:
+        """One actor step on a batch (Sherman-Morrison natural direction, KL-normalised or fixed step size).
+
+        A non-finite or zero direction, a non-positive ``g^T F^-1 g`` (with ``step_rule="kl"``) or a failed
+        line search leaves the weights exactly as they were."""
+        params = self._actor_params
+        batch, log_prob, leaves = self._forward(data)
+        nat = self._natural_direction(log_prob, batch.advantages, leaves, batch.obs)
+        surrogate_before = ((log_prob - data.old_log_prob).detach().exp() * batch.advantages).mean()
+        beta = self._step_size(nat)
+        reason = self._unusable(nat, beta, stats)
         grad_norm = th.linalg.vector_norm(nat.grad).item()
         loss_before = -surrogate_before.item()
-        if self.step_rule == "kl" and checks[0] and checks[1] and not stats.quadratics[-1] > 0:
-            # finite, but g^T d <= 0: not an ascent direction of the batch surrogate (the per-sample reading)
-            return LineSearchResult(False, 0.0, 0, loss_before, loss_before, grad_norm, "not_ascent")
-        if not all(checks):
-            return LineSearchResult(False, 0.0, 0, loss_before, loss_before, grad_norm, "nonfinite")
-
+        if reason is not None:
+            return StepResult.rejected(reason, loss_before, grad_norm)
         start = parameters_to_vector(params).detach()
-        n_trials = self.line_search_max_iter if self.line_search else 1
-        step = beta
         with th.no_grad():
-            # kl_rescale: one probe; KL(step) ~ step^2 d^T F d / 2 along the line, so rescale it to delta
-            if self.kl_rescale:
-                vector_to_parameters(start + step * nat.direction, params)
-                probe_kl = analytic_kl(start_dist, self.policy.get_distribution(obs)).mean()
-                scale = th.sqrt(self.delta / probe_kl).clamp(1.0 / MAX_KL_RESCALE, MAX_KL_RESCALE)
-                step = th.where(th.isfinite(scale) & (probe_kl > 0), step * scale, step)
-            for k in range(n_trials):  # noqa: B007 (k is reported after the loop)
-                vector_to_parameters(start + step * nat.direction, params)
-                dist = self.policy.get_distribution(obs)
-                kl = analytic_kl(start_dist, dist).mean()
-                surrogate = ((dist.log_prob(actions) - data.old_log_prob).exp() * advantages).mean()
-                if not self.line_search:
-                    break
-                if bool((kl <= self.delta) & (surrogate > surrogate_before)):  # sb3-contrib TRPO's check
-                    break
-                step = step * self.line_search_shrinking_factor
-            else:
+            step = self._rescale_to_kl(batch, start, beta, nat.direction) if self.kl_rescale else beta
+            trial = self._backtrack(batch, start, step, nat.direction, surrogate_before)
+            if trial is None:
                 vector_to_parameters(start, params)
-                return LineSearchResult(False, 0.0, k, loss_before, loss_before, grad_norm, "no_decrease")
-            if not bool(th.isfinite(kl) & th.isfinite(surrogate)):
+                return StepResult.rejected(
+                    "no_decrease", loss_before, grad_norm, self.line_search_max_iter - 1
+                )
+            if not bool(th.isfinite(trial.kl) & th.isfinite(trial.surrogate)):
                 vector_to_parameters(start, params)
-                return LineSearchResult(False, 0.0, k, loss_before, loss_before, grad_norm, "nonfinite")
-        step_size = float(step)
+                return StepResult.rejected("nonfinite", loss_before, grad_norm, trial.k)
+        step_size = float(trial.step)
         stats.step_sizes.append(step_size)
         stats.predicted_kl.append(0.5 * step_size**2 * nat.quadratic.item())
-        stats.actual_kl.append(kl.item())
-        return LineSearchResult(True, step_size, k, loss_before, -surrogate.item(), grad_norm, "ok")
+        stats.actual_kl.append(trial.kl.item())
+        return StepResult.ok(step_size, loss_before, -trial.surrogate.item(), grad_norm, trial.k)
 
-    def _train_actor(self, context: _NPGStats) -> StepLog:
+    def _train_actor(self, context: NPGStats) -> StepLog:
         actor_log = StepLog()
-        for _ in range(self.n_epochs):
-            for data in self.rollout_buffer.get(self.batch_size):
-                result = self._natural_step(data, context)
-                if result.reason == "not_ascent":
-                    context.not_ascent += 1
-                    actor_log.losses.append(result.loss_before)
-                else:
-                    actor_log.add(result)
+        for data in self._batches(self.n_epochs, self.batch_size):
+            result = self._natural_step(data, context)
+            if result.reason == "not_ascent":
+                context.not_ascent += 1
+                actor_log.losses.append(result.loss_before)
+            else:
+                actor_log.add(result)
         self.not_ascent_skips_total += context.not_ascent
         return actor_log
 
-    def _prepare_train(self) -> _NPGStats:
-        return _NPGStats()
+    def _prepare_train(self) -> NPGStats:
+        return NPGStats()
 
-    def _log_actor(self, actor_log: StepLog, context: _NPGStats) -> None:
+    def _log_actor(self, actor_log: StepLog, context: NPGStats) -> None:
         log = self.logger.record
         log("train/damping", self.damping)
         log("train/delta", self.delta)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch as th
@@ -12,37 +13,122 @@ from scipy.signal import lfilter
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from stable_baselines3.common.utils import obs_as_tensor, update_learning_rate
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_pgx.common.actor_critic import no_distribution_validation
-from sb3_pgx.common.base import AtomicSaveMixin, record_mean
-from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
-from sb3_pgx.common.schedules import make_schedule
-from sb3_pgx.common.steps import StepLog, all_finite, guarded_optimizer_step
+from sb3_pgx.common.split_algorithm import SplitPolicyMixin, encode_max_grad_norm
+from sb3_pgx.common.steps import (
+    StepLog,
+    all_finite,
+    clip_coefficient,
+    guarded_optimizer_step,
+    record_mean,
+    total_norm,
+)
 from sb3_pgx.common.validation import (
     check_at_least,
     check_choice,
     check_in_closed_interval,
     check_positive,
-    check_space,
 )
 from sb3_pgx.optim.pgsom import PGSOM
 
-SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
-
-UPDATES = ("adam", "hessian", "rk2")
-BASELINES = ("none", "mean", "standardize", "value")
-RETURN_TYPES = ("reward_to_go", "total")
-RK_METHODS = ("heun", "midpoint")
-REDUCTIONS = ("mean", "sum")
+#: ``"adam"`` (kept for the zoo files) and ``"optimizer"`` both mean the policy's own optimizer class
+UPDATES = ("adam", "optimizer", "hessian", "rk2")
+#: the update values that step with the policy's optimizer (``policy_kwargs["optimizer_class"]``)
+OPTIMIZER_UPDATES = ("adam", "optimizer")
 DEFAULT_LONGEST_EPISODE = 1000  # the longest expected episode of an env without spec.max_episode_steps
-SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
 
-class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
+def _reward_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
+    """Discounted reward-to-go ``G_t = r_t + gamma G_{t+1}``, as a linear filter on the reversed rewards."""
+    return lfilter([1.0], [1.0, -gamma], rewards[::-1])[::-1].astype(np.float32)
+
+
+def _total_return(rewards: np.ndarray, gamma: float) -> np.ndarray:
+    """Every step weighted by the undiscounted episode return."""
+    return np.full_like(rewards, rewards.sum())
+
+
+#: ``return_type``: the per-step returns of one episode's rewards
+RETURN_TYPES: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    "reward_to_go": _reward_to_go,
+    "total": _total_return,
+}
+
+
+def _no_baseline(model: REINFORCE, obs: Any, returns: th.Tensor) -> th.Tensor:
+    return returns
+
+
+def _mean_baseline(model: REINFORCE, obs: Any, returns: th.Tensor) -> th.Tensor:
+    return returns - returns.mean()
+
+
+def _standardize(model: REINFORCE, obs: Any, returns: th.Tensor) -> th.Tensor:
+    std = returns.std() if len(returns) > 1 else th.zeros((), device=returns.device)
+    return (returns - returns.mean()) / (std + 1e-8)
+
+
+def _value_baseline(model: REINFORCE, obs: Any, returns: th.Tensor) -> th.Tensor:
+    with th.no_grad():
+        return returns - model.policy.predict_values(obs).flatten()
+
+
+#: ``baseline``: the advantages of a batch from its returns
+BASELINES: dict[str, Callable[[REINFORCE, Any, th.Tensor], th.Tensor]] = {
+    "none": _no_baseline,
+    "mean": _mean_baseline,
+    "standardize": _standardize,
+    "value": _value_baseline,
+}
+
+#: ``loss_reduction``: how the per-step terms are reduced, and that reduction's weight on one step for n steps
+REDUCTIONS: dict[str, Callable[[th.Tensor], th.Tensor]] = {"mean": th.mean, "sum": th.sum}
+REDUCTION_SCALES: dict[str, Callable[[int], float]] = {"mean": lambda n: 1.0 / n, "sum": lambda n: 1.0}
+
+
+class RK2Method(NamedTuple):
+    """A two-stage explicit Runge-Kutta rule: where the second stage is (``stage(lr)`` along k1) and how the
+    stages combine (``combine(start, k1, k2, lr)``)."""
+
+    stage: Callable[[float], float]
+    combine: Callable[[th.Tensor, th.Tensor, th.Tensor, float], th.Tensor]
+
+
+#: ``rk_method``
+RK_METHODS: dict[str, RK2Method] = {
+    "heun": RK2Method(lambda lr: lr, lambda s, a, b, lr: s + lr / 2 * (a + b)),
+    "midpoint": RK2Method(lambda lr: lr / 2, lambda s, a, b, lr: s + lr * b),
+}
+
+
+def _check_numbers(
+    n_episodes: int,
+    n_critic_steps: int,
+    max_rollout_steps: int | None,
+    max_grad_norm: float | None,
+    learning_rate: float | Schedule,
+    gamma: float,
+    ent_coef: float,
+) -> None:
+    """Raise a ``ValueError`` naming the first numeric argument of REINFORCE out of range."""
+    check_at_least("n_episodes", n_episodes, 1)
+    check_at_least("n_critic_steps", n_critic_steps, 1)
+    if max_rollout_steps is not None:
+        check_at_least("max_rollout_steps", max_rollout_steps, 1)
+    check_positive("max_grad_norm", max_grad_norm, allow_none=True)
+    if not callable(learning_rate):
+        check_positive("learning_rate", learning_rate)
+    check_in_closed_interval("gamma", gamma, 0, 1)
+    if not (np.isfinite(ent_coef) and ent_coef >= 0):
+        raise ValueError(f"ent_coef must be a finite number >= 0, got {ent_coef!r}")
+
+
+class REINFORCE(SplitPolicyMixin, OnPolicyAlgorithm):
     """Monte-Carlo policy gradient on whole episodes.
 
     Each iteration collects ``n_episodes`` complete episodes with the current policy, computes Monte-Carlo
@@ -53,8 +139,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
 
     with one of three update rules (``update``):
 
-    - ``"adam"``: the policy's own optimizer (Adam by default; any ``policy_kwargs["optimizer_class"]``,
-      including :class:`sb3_pgx.optim.NegativeMomentum`, which gets a closure);
+    - ``"adam"`` (or its clearer alias ``"optimizer"``): the policy's own optimizer, whatever its class (Adam
+      by default; any ``policy_kwargs["optimizer_class"]``, including :class:`sb3_pgx.optim.NegativeMomentum`,
+      which gets a closure);
     - ``"hessian"``: PG-SOM's second-order momentum (:class:`sb3_pgx.optim.PGSOM`): an Adam-style first moment
       and a bias-corrected second moment of the paper's diagonal of the return's Hessian (Lemma 3.1: each
       episode's return-weighted squared score plus a Hutchinson estimate of the surrogate's Hessian; see
@@ -83,7 +170,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     :param learning_rate: actor step size (a number or a schedule of progress_remaining)
     :param n_episodes: complete episodes per update
     :param gamma: discount of the rewards-to-go
-    :param update: ``"adam"``, ``"hessian"`` or ``"rk2"``
+    :param update: ``"adam"`` (= ``"optimizer"``: the policy's optimizer class), ``"hessian"`` or ``"rk2"``
     :param baseline: ``"none"``, ``"mean"``, ``"standardize"`` or ``"value"``
     :param return_type: ``"reward_to_go"`` or ``"total"``
     :param loss_reduction: ``"mean"`` or ``"sum"`` over the steps of the batch (PG-SOM / PyTorch's example:
@@ -111,7 +198,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     :param _init_setup_model: build the networks now
     """
 
-    policy_aliases: ClassVar[dict[str, type[ActorCriticPolicy]]] = SPLIT_POLICY_ALIASES  # type: ignore[assignment]
+    default_log_interval = 10
 
     def __init__(
         self,
@@ -141,21 +228,17 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ):
-        check_choice("update", update, UPDATES)
-        check_choice("baseline", baseline, BASELINES)
-        check_choice("return_type", return_type, RETURN_TYPES)
-        check_choice("loss_reduction", loss_reduction, REDUCTIONS)
-        check_choice("rk_method", rk_method, RK_METHODS)
-        check_at_least("n_episodes", n_episodes, 1)
-        check_at_least("n_critic_steps", n_critic_steps, 1)
-        if max_rollout_steps is not None:
-            check_at_least("max_rollout_steps", max_rollout_steps, 1)
-        check_positive("max_grad_norm", max_grad_norm, allow_none=True)
-        if not callable(learning_rate):
-            check_positive("learning_rate", learning_rate)
-        check_in_closed_interval("gamma", gamma, 0, 1)
-        if not (np.isfinite(ent_coef) and ent_coef >= 0):
-            raise ValueError(f"ent_coef must be a finite number >= 0, got {ent_coef!r}")
+        for name, value, allowed in (
+            ("update", update, UPDATES),
+            ("baseline", baseline, BASELINES),
+            ("return_type", return_type, RETURN_TYPES),
+            ("loss_reduction", loss_reduction, REDUCTIONS),
+            ("rk_method", rk_method, RK_METHODS),
+        ):
+            check_choice(name, value, allowed)
+        _check_numbers(
+            n_episodes, n_critic_steps, max_rollout_steps, max_grad_norm, learning_rate, gamma, ent_coef
+        )
         super().__init__(
             policy,
             env,
@@ -165,7 +248,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
             gae_lambda=1.0,
             ent_coef=ent_coef,
             vf_coef=0.0,
-            max_grad_norm=max_grad_norm if max_grad_norm is not None else float("inf"),
+            max_grad_norm=encode_max_grad_norm(max_grad_norm),
             use_sde=use_sde,
             sde_sample_freq=sde_sample_freq,
             stats_window_size=stats_window_size,
@@ -177,9 +260,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
             _init_setup_model=False,
             supported_action_spaces=None,
         )
-        if self.env is not None:
-            check_space("action space", self.action_space, SUPPORTED_ACTION_SPACES)
-        if update != "adam" and "optimizer_class" in (policy_kwargs or {}):
+        self._check_action_space()
+        if update not in OPTIMIZER_UPDATES and "optimizer_class" in (policy_kwargs or {}):
             raise ValueError(
                 f"policy_kwargs['optimizer_class'] is used only with update='adam'; update={update!r} takes its "
                 "own step (allowed: update='adam' with an optimizer_class, or no optimizer_class)"
@@ -189,7 +271,6 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         self.baseline = baseline
         self.return_type = return_type
         self.loss_reduction = loss_reduction
-        self.max_grad_norm_opt = max_grad_norm
         self.rk_method = rk_method
         self.hessian_kwargs = dict(hessian_kwargs or {})
         self.critic_learning_rate = critic_learning_rate
@@ -203,6 +284,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
 
     # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:
+        # models saved before max_grad_norm had one name kept a copy; SB3's max_grad_norm holds the same value
+        self.__dict__.pop("max_grad_norm_opt", None)
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
         self.rollout_buffer = None  # type: ignore[assignment]  # episodes live in self._episodes
@@ -218,14 +301,11 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
             self.policy.optimizer = PGSOM(
                 self.policy.actor_parameters(),
                 lr=self.lr_schedule(1.0),
-                max_grad_norm=self.max_grad_norm_opt,
+                max_grad_norm=self.clip_norm,
                 **{"curvature": "return", **self.hessian_kwargs},
             )
         self._hand_clipping_to_optimizer()
-        if self.critic_learning_rate is None:
-            self.critic_lr_schedule = self.lr_schedule
-        else:
-            self.critic_lr_schedule = make_schedule("critic_learning_rate", self.critic_learning_rate)
+        self._setup_critic_lr_schedule(self.lr_schedule)
         self._maybe_recommend_cpu()
 
     def _hand_clipping_to_optimizer(self) -> None:
@@ -233,34 +313,27 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         or PGSOM) computes its own gradients, so REINFORCE's ``max_grad_norm`` is handed to it; one that cannot
         clip, or that was given a different ``max_grad_norm`` in ``optimizer_kwargs``, raises."""
         optimizer = self.policy.optimizer
-        if self.max_grad_norm_opt is None or not getattr(optimizer, "differentiates_closure", False):
+        if self.clip_norm is None or not getattr(optimizer, "differentiates_closure", False):
             return
         own = getattr(optimizer, "max_grad_norm", "missing")
         if own == "missing":
             raise ValueError(
-                f"max_grad_norm={self.max_grad_norm_opt!r} cannot be applied by {type(optimizer).__name__}, which "
+                f"max_grad_norm={self.clip_norm!r} cannot be applied by {type(optimizer).__name__}, which "
                 "differentiates its closure and has no max_grad_norm; use max_grad_norm=None"
             )
-        if own is not None and own != self.max_grad_norm_opt:
+        if own is not None and own != self.clip_norm:
             raise ValueError(
-                f"max_grad_norm={self.max_grad_norm_opt!r} differs from optimizer_kwargs max_grad_norm={own!r}; "
+                f"max_grad_norm={self.clip_norm!r} differs from optimizer_kwargs max_grad_norm={own!r}; "
                 "give one of them (or the same value)"
             )
-        optimizer.max_grad_norm = self.max_grad_norm_opt
+        optimizer.max_grad_norm = self.clip_norm
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_episodes"]
 
-    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts, tensors = super()._get_torch_save_params()
-        return [*state_dicts, "policy.critic_optimizer"], tensors
-
     # ------------------------------------------------------------------ rollouts
     def _returns(self, rewards: np.ndarray) -> np.ndarray:
-        if self.return_type == "total":
-            return np.full_like(rewards, rewards.sum())
-        # discounted reward-to-go G_t = r_t + gamma G_{t+1}, as a linear filter on the reversed rewards
-        return lfilter([1.0], [1.0, -self.gamma], rewards[::-1])[::-1].astype(np.float32)
+        return RETURN_TYPES[self.return_type](rewards, self.gamma)
 
     def _episode_quota(self, n_envs: int) -> np.ndarray:
         """How many episodes each env contributes: fixed before the rollout (``n_episodes`` spread evenly), so
@@ -287,7 +360,13 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         """Collect ``n_episodes`` complete episodes into ``self._episodes``: with n_envs > 1, env ``i`` contributes
         its first ``quota[i]`` episodes of the rollout (all started with the current policy), whatever their
         lengths; its later episodes are discarded, so the batch (and ``rollout/ep_len_mean``) is an unbiased
-        sample of whole episodes."""
+        sample of whole episodes.
+
+        :param env: the training VecEnv
+        :param callback: SB3's callback
+        :param rollout_buffer: unused (episodes live in ``self._episodes``)
+        :param n_rollout_steps: unused (rollouts are whole episodes)
+        """
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         n_envs = env.num_envs
@@ -389,18 +468,10 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
 
     # ------------------------------------------------------------------ the update
     def _reduce(self, x: th.Tensor) -> th.Tensor:
-        return x.sum() if self.loss_reduction == "sum" else x.mean()
+        return REDUCTIONS[self.loss_reduction](x)
 
     def _advantages(self, obs: Any, returns: th.Tensor) -> th.Tensor:
-        if self.baseline == "mean":
-            return returns - returns.mean()
-        if self.baseline == "standardize":
-            std = returns.std() if len(returns) > 1 else th.zeros((), device=returns.device)
-            return (returns - returns.mean()) / (std + 1e-8)
-        if self.baseline == "value":
-            with th.no_grad():
-                return returns - self.policy.predict_values(obs).flatten()
-        return returns
+        return BASELINES[self.baseline](self, obs, returns)
 
     def _policy_loss_fn(self, obs: Any, actions: th.Tensor, advantages: th.Tensor):
         def loss_fn() -> th.Tensor:
@@ -417,9 +488,9 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
     ) -> tuple[list[th.Tensor], th.Tensor]:
         grads = th.autograd.grad(loss, params, allow_unused=True)
         grads = [g if g is not None else th.zeros_like(p) for g, p in zip(grads, params, strict=True)]
-        norm = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(g) for g in grads]))
-        if self.max_grad_norm_opt is not None:
-            scale = th.clamp(self.max_grad_norm_opt / (norm + 1e-6), max=1.0)
+        norm = total_norm(grads)
+        if self.clip_norm is not None:
+            scale = clip_coefficient(norm, self.clip_norm)
             grads = [g * scale for g in grads]
         return grads, norm
 
@@ -429,7 +500,8 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         start = [p.detach().clone() for p in params]
         k1, norm = self._clipped_grads(loss_fn(), params)
         k1 = [-g for g in k1]
-        stage = lr if self.rk_method == "heun" else lr / 2
+        method = RK_METHODS[self.rk_method]
+        stage = method.stage(lr)
         stage_point = [s + stage * k for s, k in zip(start, k1, strict=True)]
         if not all_finite(stage_point):
             return None  # nothing was written yet
@@ -439,19 +511,14 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         k2, _ = self._clipped_grads(loss_fn(), params)
         k2 = [-g for g in k2]
         with th.no_grad():
-            if self.rk_method == "heun":
-                new = [s + lr / 2 * (a + b) for s, a, b in zip(start, k1, k2, strict=True)]
-            else:
-                new = [s + lr * b for s, b in zip(start, k2, strict=True)]
+            new = [method.combine(s, a, b, lr) for s, a, b in zip(start, k1, k2, strict=True)]
             if not all_finite(new):
                 for p, s in zip(params, start, strict=True):
                     p.copy_(s)
                 return None
             for p, n in zip(params, new, strict=True):
                 p.copy_(n)
-            update_norm = th.linalg.vector_norm(
-                th.stack([th.linalg.vector_norm(n - s) for n, s in zip(new, start, strict=True)])
-            )
+            update_norm = total_norm([n - s for n, s in zip(new, start, strict=True)])
         return {"grad_norm": norm, "update_norm": update_norm}
 
     def _trajectory_terms_fn(self, obs: Any, actions: th.Tensor, advantages: th.Tensor):
@@ -461,7 +528,7 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         lengths = th.as_tensor([len(e["returns"]) for e in self._episodes], device=self.device)
         episode_of_step = th.repeat_interleave(th.arange(len(lengths), device=self.device), lengths)
         first_steps = th.cumsum(lengths, 0) - lengths
-        scale = 1.0 if self.loss_reduction == "sum" else 1.0 / len(advantages)
+        scale = REDUCTION_SCALES[self.loss_reduction](len(advantages))
 
         def terms() -> tuple[th.Tensor, th.Tensor]:
             log_prob = self.policy.get_distribution(obs).log_prob(actions)
@@ -486,13 +553,11 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
                 return None
             return dict(getattr(optimizer, "last_stats", {}))
         start = [p.detach().clone() for p in params]
-        result = guarded_optimizer_step(optimizer, params, loss_fn, self.max_grad_norm_opt)
+        result = guarded_optimizer_step(optimizer, params, loss_fn, self.clip_norm)
         if not result.accepted:
             return None
         with th.no_grad():
-            update_norm = th.linalg.vector_norm(
-                th.stack([th.linalg.vector_norm(p - s) for p, s in zip(params, start, strict=True)])
-            )
+            update_norm = total_norm([p - s for p, s in zip(params, start, strict=True)])
         return {"grad_norm": th.tensor(result.grad_norm), "update_norm": update_norm}
 
     @no_distribution_validation()
@@ -546,21 +611,3 @@ class REINFORCE(AtomicSaveMixin, OnPolicyAlgorithm):
         record_mean(self.logger, "train/value_loss", critic_log.losses)
         log("train/nonfinite_skips_total", self.nonfinite_skips_total)
         log("train/n_updates", self._n_updates, exclude="tensorboard")
-
-    def learn(
-        self: SelfREINFORCE,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 10,
-        tb_log_name: str = "REINFORCE",
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfREINFORCE:
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )

@@ -32,4 +32,8 @@ class SPMA(MirrorAscentAlgorithm):
     needs_old_distribution = False  # pi_old enters only through the stored log-probabilities
 
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
+        """See :meth:`sb3_pgx.common.mirror.MirrorAscentAlgorithm.surrogate`.
+
+        :param x: the batch's inputs
+        """
         return spma_loss(x.log_ratio, x.advantages, x.eta)

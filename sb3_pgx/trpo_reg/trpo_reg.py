@@ -31,6 +31,10 @@ class TRPOReg(MirrorAscentAlgorithm):
         super().__init__(*args, **kwargs)
 
     def surrogate(self, x: SurrogateInputs) -> th.Tensor:
+        """See :meth:`sb3_pgx.common.mirror.MirrorAscentAlgorithm.surrogate`.
+
+        :param x: the batch's inputs
+        """
         kl = (
             analytic_kl(x.old_dist, x.dist)
             if self.kl_estimator == "analytic"

@@ -30,23 +30,43 @@ CONV_CHUNK_ELEMENTS = 2**25
 # ----------------------------------------------------------------------------------------------
 # Sherman-Morrison
 def sherman_morrison_solve(v: th.Tensor, u: th.Tensor, damping: float) -> th.Tensor:
-    """``(damping I + u u^T)^-1 v`` in O(d) time and memory (flat vectors)."""
+    """``(damping I + u u^T)^-1 v`` in O(d) time and memory (flat vectors).
+
+    :param v: the right-hand side
+    :param u: the rank-1 term's vector
+    :param damping: lambda > 0
+    """
     return (v - u * (u @ v) / (damping + u @ u)) / damping
 
 
 def sherman_morrison_quadratic(v: th.Tensor, u: th.Tensor, damping: float) -> th.Tensor:
-    """``v^T (damping I + u u^T)^-1 v`` in O(d)."""
+    """``v^T (damping I + u u^T)^-1 v`` in O(d).
+
+    :param v: the vector
+    :param u: the rank-1 term's vector
+    :param damping: lambda > 0
+    """
     return (v @ v - (u @ v) ** 2 / (damping + u @ u)) / damping
 
 
 def flat(tensors: Sequence[th.Tensor | None], like: Sequence[th.Tensor]) -> th.Tensor:
-    """Concatenate gradients into one flat vector (``None``: zeros of the matching parameter)."""
+    """Concatenate gradients into one flat vector (``None``: zeros of the matching parameter).
+
+    :param tensors: the gradients (or None) in the order of ``like``
+    :param like: the parameters they belong to
+    """
     return th.cat(
         [(th.zeros_like(p) if t is None else t).reshape(-1) for t, p in zip(tensors, like, strict=True)]
     )
 
 
 def flat_grad(output: th.Tensor, params: Sequence[th.Tensor], retain_graph: bool = True) -> th.Tensor:
+    """The gradient of a scalar as one flat vector (zeros for parameters it does not depend on).
+
+    :param output: the scalar
+    :param params: the parameters to differentiate
+    :param retain_graph: keep the graph for further backward passes
+    """
     return flat(th.autograd.grad(output, params, retain_graph=retain_graph, allow_unused=True), params)
 
 
@@ -92,7 +112,11 @@ class GhostNorms:
         """``||grad_theta f_i||^2`` for each sample i of ``per_sample = (f_1, ..., f_N)``, where f_i depends
         only on row i of the batch. ``extra``: per-sample leaves of shape (N, ...) standing for other
         parameters (e.g. an expanded log-std); their rows are the per-sample gradients. The graph is
-        retained."""
+        retained.
+
+        :param per_sample: (N,) per-sample objective, from the recorded forward pass
+        :param extra: per-sample leaves of shape (N, ...)
+        """
         outputs = [out for _, _, out in self._records]
         grads = th.autograd.grad(per_sample.sum(), [*outputs, *extra], retain_graph=True, allow_unused=True)
         total = th.zeros_like(per_sample)
@@ -154,7 +178,11 @@ def _conv_sq_norm(module: nn.Conv2d, x: th.Tensor, g: th.Tensor) -> th.Tensor:
 # side
 def ghost_norm_modules(policy: ActorCriticPolicy, params: Sequence[nn.Parameter]) -> list[nn.Module]:
     """The Linear / Conv2d modules holding ``params`` (the actor's), or a ``ValueError`` naming what is not
-    covered (``log_std`` of a diagonal Gaussian is handled apart)."""
+    covered (``log_std`` of a diagonal Gaussian is handled apart).
+
+    :param policy: the SB3 policy
+    :param params: the actor's parameters
+    """
     if isinstance(policy.action_dist, StateDependentNoiseDistribution):
         raise ValueError(
             "fisher='per_sample' does not support use_sde=True "
@@ -191,7 +219,13 @@ def actor_log_prob(
 ) -> tuple[th.Tensor, list[th.Tensor]]:
     """``log pi(a_i|s_i)`` for the batch, and (``per_sample_leaves``) the per-sample stand-ins of parameters
     that are not inside a Linear/Conv2d layer: the diagonal Gaussian's ``log_std`` expanded to (N,
-    action_dim)."""
+    action_dim).
+
+    :param policy: the SB3 policy
+    :param obs: the batch's observations
+    :param actions: the batch's actions (as ``log_prob`` wants them)
+    :param per_sample_leaves: build the per-sample leaves (for ``fisher="per_sample"``)
+    """
     features = BaseModel.extract_features(policy, obs, policy.pi_features_extractor)  # as get_distribution
     latent = policy.mlp_extractor.forward_actor(features)
     leaves: list[th.Tensor] = []
@@ -243,8 +277,13 @@ def rank1_natural_direction(
       KL-normalised step, not in a fixed one).
     - ``"self_gradient"`` (variant G): u = g-hat, so ``d = g-hat / (damping + ||g-hat||^2)``.
 
+    :param mode: ``"per_sample"``, ``"minibatch"`` or ``"self_gradient"``
     :param log_prob: (N,) log-probabilities with their graph
     :param advantages: (N,) advantages (no graph)
+    :param params: the actor's parameters
+    :param damping: lambda > 0
+    :param ghost: the recorder of the forward pass (``"per_sample"`` only)
+    :param leaves: the per-sample leaves of that pass (``"per_sample"`` only)
     """
     advantages = advantages.detach()
     grad = flat_grad((advantages * log_prob).mean(), params)

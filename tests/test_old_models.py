@@ -1,0 +1,29 @@
+"""Models saved by the code before the on-policy core's restructuring (``tests/fixtures/old_models``, written at
+commit b1a07d3) still load, keep their settings and warm starts, and train on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from sb3_pgx import REINFORCE, SPMA
+
+OLD = Path(__file__).parent / "fixtures" / "old_models"
+
+
+def test_old_reinforce_keeps_its_clipping():
+    """Saved with ``max_grad_norm=0.5``, when REINFORCE kept it twice (``max_grad_norm_opt`` too)."""
+    model = REINFORCE.load(OLD / "reinforce_hessian_clip0.5.zip", env=gym.make("CartPole-v1"), device="cpu")
+    assert "max_grad_norm_opt" not in vars(model)
+    assert model.clip_norm == 0.5 and model.policy.optimizer.max_grad_norm == 0.5
+    model.learn(100, reset_num_timesteps=False)
+
+
+def test_old_spma_keeps_its_line_search_warm_starts():
+    model = SPMA.load(OLD / "spma_armijo_critic.zip", env=gym.make("CartPole-v1"), device="cpu")
+    assert model._actor_loop.step_size == pytest.approx(5.942260075828316)
+    assert model._critic_loop.step_size == pytest.approx(0.2040384227834186)
+    assert model.clip_norm == 0.7
+    model.learn(64, reset_num_timesteps=False)

@@ -4,6 +4,7 @@ zoo."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 
@@ -95,3 +96,13 @@ def test_nonfinite_step_leaves_weights_untouched_and_is_counted():
     model.train(gradient_steps=3, batch_size=16)
     assert all(th.equal(a, b) for a, b in zip(critic_before, model.critic.parameters(), strict=False))
     assert model.logger.name_to_value["train/nonfinite_skips"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("z_ent_coef", v) for v in ("auto_abc", "fixed", -0.1, "auto_0", "auto_-1")]
+    + [("ent_coef", v) for v in ("auto_abc", "fixed", "auto_0")],
+)
+def test_bad_temperature_names_the_parameter_and_the_allowed_values(name, value):
+    with pytest.raises(ValueError, match=rf"{name} must be a float > 0, 'auto' or 'auto_<init>'"):
+        S2PGSAC("MlpPolicy", "Pendulum-v1", **{name: value}, **SMALL)

@@ -22,16 +22,19 @@ SelfS2PGSAC = TypeVar("SelfS2PGSAC", bound="S2PGSAC")
 
 def _temperature(value: str | float, name: str, device: th.device) -> tuple[th.Tensor, bool]:
     """``("auto" | "auto_<init>" | float)`` -> (log temperature, learned?)."""
-    if isinstance(value, str):
-        if not value.startswith("auto"):
-            raise ValueError(f"{name} must be a float > 0, 'auto' or 'auto_<init>'; got {value!r}")
-        init = float(value.split("_")[1]) if "_" in value else 1.0
-        if not init > 0:
-            raise ValueError(f"{name}: the initial value in 'auto_<init>' must be > 0, got {value!r}")
-        return th.log(th.full((1,), init, device=device)).requires_grad_(True), True
-    if not float(value) > 0:
-        raise ValueError(f"{name} must be a float > 0, 'auto' or 'auto_<init>'; got {value!r}")
-    return th.log(th.full((1,), float(value), device=device)), False
+    allowed = f"{name} must be a float > 0, 'auto' or 'auto_<init>' with <init> > 0; got {value!r}"
+    learned = isinstance(value, str)
+    text = (value.split("_", 1)[1] if "_" in value else "1.0") if learned else value
+    if learned and not value.startswith("auto"):
+        raise ValueError(allowed)
+    try:
+        init = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(allowed) from None
+    if not init > 0:
+        raise ValueError(allowed)
+    log_value = th.log(th.full((1,), init, device=device))
+    return (log_value.requires_grad_(True), True) if learned else (log_value, False)
 
 
 class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
@@ -124,6 +127,8 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         env = self._init_stateful(env, z_dim, privileged_critic, verbose)
         self._init_off_policy(replay_buffer_class, z_refresh_tau)
         _temperature(z_ent_coef, "z_ent_coef", th.device("cpu"))  # validate early
+        if isinstance(ent_coef, str):  # SB3 parses it later with a bare float() error
+            _temperature(ent_coef, "ent_coef", th.device("cpu"))
         self.z_ent_coef = z_ent_coef
         self.z_target_entropy = z_target_entropy
         self.add_z_entropy_to_target = bool(add_z_entropy_to_target)

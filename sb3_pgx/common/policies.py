@@ -24,24 +24,34 @@ CRITIC_PREFIXES = ("value_net.", "mlp_extractor.value_net.", "vf_features_extrac
 
 
 class SplitOptimizerMixin:
-    """Builds one optimizer for the actor's parameters and one for the critic's.
+    """Builds one optimizer for the actor's parameters and one for the critic's; put it first in the bases of an
+    SB3 actor-critic policy. Same parameters as that policy, with two defaults changed: ``share_features_extractor``
+    is False (the only allowed value: actor and critic are optimised separately), and Adam's ``eps`` is 1e-5 as in
+    SB3's PPO tuned files and the official SPMA code.
 
-    Adam's ``eps`` defaults to 1e-5 as in SB3's PPO tuned files and the official SPMA code.
+    :param args: the policy's positional arguments
+    :param kwargs: the policy's keyword arguments
     """
 
     critic_optimizer: th.optim.Optimizer
 
-    def _check_not_shared(self, share_features_extractor: bool) -> None:
-        if share_features_extractor:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("share_features_extractor", False)
+        if kwargs.get("optimizer_class", th.optim.Adam) is th.optim.Adam:
+            kwargs.setdefault("optimizer_kwargs", {"eps": 1e-5})
+        if kwargs["share_features_extractor"]:
             raise ValueError(
                 "share_features_extractor=True is not supported: the actor and the critic are optimised "
                 "separately, so each needs its own features extractor (allowed: False)"
             )
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
 
     def actor_parameters(self) -> list[th.nn.Parameter]:
+        """The parameters the actor's optimizer moves (everything but the critic's)."""
         return [p for name, p in self.named_parameters() if not name.startswith(CRITIC_PREFIXES)]  # type: ignore[attr-defined]
 
     def critic_parameters(self) -> list[th.nn.Parameter]:
+        """The critic's parameters (names starting with one of :data:`CRITIC_PREFIXES`)."""
         return [p for name, p in self.named_parameters() if name.startswith(CRITIC_PREFIXES)]  # type: ignore[attr-defined]
 
     def _build(self, lr_schedule: Schedule) -> None:
@@ -54,38 +64,17 @@ class SplitOptimizerMixin:
         )  # type: ignore[attr-defined]
 
 
-def _split_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
-    kwargs.setdefault("share_features_extractor", False)
-    if kwargs.get("optimizer_class", th.optim.Adam) is th.optim.Adam:
-        kwargs.setdefault("optimizer_kwargs", {"eps": 1e-5})
-    return kwargs
-
-
 class SplitActorCriticPolicy(SplitOptimizerMixin, ActorCriticPolicy):
-    """``MlpPolicy``: SB3's ``ActorCriticPolicy`` with separate actor/critic optimizers. Same parameters as SB3's."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs = _split_defaults(kwargs)
-        self._check_not_shared(kwargs["share_features_extractor"])
-        super().__init__(*args, **kwargs)
+    """``MlpPolicy``: SB3's ``ActorCriticPolicy`` with separate actor/critic optimizers (see
+    :class:`SplitOptimizerMixin`)."""
 
 
 class SplitActorCriticCnnPolicy(SplitOptimizerMixin, ActorCriticCnnPolicy):
-    """``CnnPolicy``: one NatureCNN for the actor and one for the critic. Same parameters as SB3's."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs = _split_defaults(kwargs)
-        self._check_not_shared(kwargs["share_features_extractor"])
-        super().__init__(*args, **kwargs)
+    """``CnnPolicy``: one NatureCNN for the actor and one for the critic (see :class:`SplitOptimizerMixin`)."""
 
 
 class SplitMultiInputActorCriticPolicy(SplitOptimizerMixin, MultiInputActorCriticPolicy):
-    """``MultiInputPolicy`` for Dict observations. Same parameters as SB3's."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs = _split_defaults(kwargs)
-        self._check_not_shared(kwargs["share_features_extractor"])
-        super().__init__(*args, **kwargs)
+    """``MultiInputPolicy`` for Dict observations (see :class:`SplitOptimizerMixin`)."""
 
 
 SPLIT_POLICY_ALIASES = {

@@ -252,6 +252,19 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         dist = self.get_distribution(obs)
         return self.predict_values(obs), dist.log_prob(actions), dist.entropy()
 
+    def evaluate_factored(
+        self, obs: PyTorchObs, actions: th.Tensor
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
+        """``(V, log pi^a(a|.), log q(z'|.), joint entropy)`` of joint actions ``[a; z']``."""
+        dist = self.get_distribution(obs)
+        a, z_next = actions[..., : dist.a_width], actions[..., dist.a_width :]
+        return self.predict_values(obs), dist.action_log_prob(a), dist.z_log_prob(z_next), dist.entropy()
+
+    def z_log_prob(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
+        """``log q(z'|o, z, a_prev)`` of the ``z'`` part of joint actions."""
+        dist = self.get_distribution(obs)
+        return dist.z_log_prob(actions[..., dist.a_width :])
+
     def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
         return self.get_distribution(observation).get_actions(deterministic)
 

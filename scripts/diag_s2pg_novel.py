@@ -19,7 +19,7 @@ import yaml
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
 from torch import nn  # noqa: F401  (policy_kwargs strings may name nn.*)
 
 from sb3_pgx.s2pg import S2PGPPO
@@ -48,17 +48,22 @@ def entry_kwargs(entry: str, overrides: dict) -> tuple[dict, dict, int, bool]:
     return hp, policy_kwargs, n_envs, bool(normalize)
 
 
+def stacked(env, k: int):
+    return env if k == 1 else VecFrameStack(env, k)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--env", default="PendulumNoVel-v1")
     parser.add_argument("--entry", default="Pendulum-v1")
     parser.add_argument("-n", type=int, default=40_000)
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--frame-stack", type=int, default=1, help="control: stack the last k observations")
     parser.add_argument("--set", nargs="*", default=[], help="key=python-literal overrides")
     args = parser.parse_args()
     overrides = {k: ast.literal_eval(v) for k, v in (s.split("=", 1) for s in args.set)}
     hp, policy_kwargs, n_envs, normalize = entry_kwargs(args.entry, overrides)
-    env = make_vec_env(args.env, n_envs=n_envs, seed=args.seed)
+    env = stacked(make_vec_env(args.env, n_envs=n_envs, seed=args.seed), args.frame_stack)
     if normalize:
         env = VecNormalize(env, gamma=hp.get("gamma", 0.99))
     model = S2PGPPO("MlpPolicy", env, seed=args.seed, policy_kwargs=policy_kwargs, **hp)
@@ -76,7 +81,7 @@ def main() -> None:
     start = time.perf_counter()
     model.learn(args.n)
     wall = time.perf_counter() - start
-    eval_env = make_vec_env(args.env, n_envs=1, seed=args.seed + 1000)
+    eval_env = stacked(make_vec_env(args.env, n_envs=1, seed=args.seed + 1000), args.frame_stack)
     if normalize:
         eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
         eval_env.obs_rms = env.obs_rms

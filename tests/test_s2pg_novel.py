@@ -9,7 +9,7 @@ from stable_baselines3.common.buffers import DictRolloutBuffer
 from stable_baselines3.common.callbacks import ConvertCallback
 from stable_baselines3.common.env_util import make_vec_env
 
-from sb3_pgx import S2PGPPO
+from sb3_pgx import S2PGPPO, S2PGSAC
 from sb3_pgx.s2pg.rollout import S2PGRolloutBuffer
 from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
@@ -61,6 +61,18 @@ def test_bad_ratio_and_buffer():
     with pytest.raises(ValueError, match="rollout_buffer_class"):
         S2PGPPO("MlpPolicy", "Pendulum-v1", ratio="factored", rollout_buffer_class=DictRolloutBuffer)
     S2PGPPO("MlpPolicy", "Pendulum-v1", rollout_buffer_class=DictRolloutBuffer, **SMALL).learn(64)
+    with pytest.raises(ValueError, match="z_coef"):
+        S2PGPPO("MlpPolicy", "Pendulum-v1", z_coef=0.5)
+    with pytest.raises(ValueError, match="z_coef"):
+        S2PGPPO("MlpPolicy", "Pendulum-v1", ratio="factored", z_coef=-1.0)
+
+
+@pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC])
+def test_gsde_of_a_copied_zoo_entry_is_a_value_error(cls):
+    """The zoo's ppo_lstm / sac Pendulum entries set use_sde: rejected by name, not with a TypeError."""
+    with pytest.raises(ValueError, match="use_sde must be False"):
+        cls("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=4)
+    cls("MlpPolicy", "Pendulum-v1", use_sde=False, sde_sample_freq=4)
 
 
 # ------------------------------------------------------------------ zoo, shipped NoVel entries

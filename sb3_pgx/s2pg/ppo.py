@@ -15,7 +15,7 @@ from torch.nn import functional as F
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
 from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
-from sb3_pgx.s2pg.common import StatefulAlgorithmMixin
+from sb3_pgx.s2pg.common import StatefulAlgorithmMixin, reject_sde
 from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
 from sb3_pgx.s2pg.rollout import S2PGRolloutBuffer
@@ -71,10 +71,14 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     :param rollout_buffer_class: rollout buffer class (default: :class:`S2PGRolloutBuffer`, SB3's
         ``DictRolloutBuffer`` that also stores ``log q(z'|.)``; any ``DictRolloutBuffer`` with ``ratio="joint"``)
     :param rollout_buffer_kwargs: its keyword arguments
+    :param use_sde: must be False (gSDE is not implemented for S2PG; accepted only to be rejected clearly)
+    :param sde_sample_freq: ignored (see ``use_sde``)
     :param ratio: ``"joint"`` (official): one clipped surrogate with ``r = r^a r^z``; ``"factored"``: the sum
         of two clipped surrogates, one with ``r^a = pi^a / pi^a_old`` and one with ``r^z = q / q_old`` (same
         gradient at ``r = 1``, the stateful policy gradient; a large ``r^z``, which many ``z'`` dimensions
         or a small kernel noise produce, no longer clips the action's update, see docs/s2pg.md)
+    :param z_coef: weight of the ``z'`` surrogate with ``ratio="factored"`` (>= 0; 0 trains the kernel only
+        through the action head, a biased one-step gradient); must be 1.0 with ``"joint"``
     :param _init_setup_model: build the networks
     """
 
@@ -112,6 +116,8 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         rollout_buffer_class: type | None = None,
         rollout_buffer_kwargs: dict[str, Any] | None = None,
         ratio: str = "joint",
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
         z_coef: float = 1.0,
         _init_setup_model: bool = True,
     ) -> None:
@@ -119,6 +125,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             raise ValueError(
                 "privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3"
             )
+        reject_sde(use_sde)
         check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
         check_choice("ratio", ratio, ("joint", "factored"))
         factored_buffer = rollout_buffer_class is None or issubclass(rollout_buffer_class, S2PGRolloutBuffer)

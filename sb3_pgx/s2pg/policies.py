@@ -233,32 +233,39 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         o = flat_obs(obs["obs"], self.observation_space["obs"])  # type: ignore[index]
         return o, obs["z"].float(), obs["prev_action"].float()
 
-    def get_distribution(self, obs: PyTorchObs) -> JointDistribution:  # type: ignore[override]
-        o, z, prev = self._split_obs(obs)
+    def _distribution(self, o: th.Tensor, z: th.Tensor, prev: th.Tensor) -> JointDistribution:
         z_mean = self.kernel(o, z, prev)
         head = self.action_head(th.cat([self.head_obs_embed(o), z_mean], dim=-1))
         a_params = (head, None) if self.n_discrete is not None else (head, self.log_std)
         return JointDistribution(a_params, z_mean, self.z_log_std)
 
+    def _distribution_and_values(self, obs: PyTorchObs) -> tuple[JointDistribution, th.Tensor]:
+        """The joint distribution and ``V(o, z, a_prev)``, splitting (and one-hot encoding) ``obs`` once."""
+        o, z, prev = self._split_obs(obs)
+        return self._distribution(o, z, prev), self.value_head(th.cat([o, z, prev], dim=-1))
+
+    def get_distribution(self, obs: PyTorchObs) -> JointDistribution:  # type: ignore[override]
+        return self._distribution(*self._split_obs(obs))
+
     def predict_values(self, obs: PyTorchObs) -> th.Tensor:
         return self.value_head(th.cat(self._split_obs(obs), dim=-1))
 
     def forward(self, obs: PyTorchObs, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
-        dist = self.get_distribution(obs)
+        dist, values = self._distribution_and_values(obs)
         actions = dist.get_actions(deterministic)
-        return actions, self.predict_values(obs), dist.log_prob(actions)
+        return actions, values, dist.log_prob(actions)
 
     def evaluate_actions(self, obs: PyTorchObs, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
-        dist = self.get_distribution(obs)
-        return self.predict_values(obs), dist.log_prob(actions), dist.entropy()
+        dist, values = self._distribution_and_values(obs)
+        return values, dist.log_prob(actions), dist.entropy()
 
     def evaluate_factored(
         self, obs: PyTorchObs, actions: th.Tensor
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
         """``(V, log pi^a(a|.), log q(z'|.), joint entropy)`` of joint actions ``[a; z']``."""
-        dist = self.get_distribution(obs)
+        dist, values = self._distribution_and_values(obs)
         a, z_next = actions[..., : dist.a_width], actions[..., dist.a_width :]
-        return self.predict_values(obs), dist.action_log_prob(a), dist.z_log_prob(z_next), dist.entropy()
+        return values, dist.action_log_prob(a), dist.z_log_prob(z_next), dist.entropy()
 
     def z_log_prob(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
         """``log q(z'|o, z, a_prev)`` of the ``z'`` part of joint actions."""

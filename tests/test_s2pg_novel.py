@@ -65,6 +65,8 @@ def test_bad_ratio_and_buffer():
         S2PGPPO("MlpPolicy", "Pendulum-v1", z_coef=0.5)
     with pytest.raises(ValueError, match="z_coef"):
         S2PGPPO("MlpPolicy", "Pendulum-v1", ratio="factored", z_coef=-1.0)
+    with pytest.raises(ValueError, match="z_coef"):
+        S2PGPPO("MlpPolicy", "Pendulum-v1", ratio="factored", z_coef="0.5")
 
 
 @pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC])

@@ -127,21 +127,8 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             )
         reject_sde(use_sde)
         check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
-        check_choice("ratio", ratio, ("joint", "factored"))
-        factored_buffer = rollout_buffer_class is None or issubclass(rollout_buffer_class, S2PGRolloutBuffer)
-        if ratio == "factored" and not factored_buffer:
-            raise ValueError(
-                "rollout_buffer_class must be an S2PGRolloutBuffer subclass with ratio='factored' "
-                f"(it stores log q(z'|.)); got {rollout_buffer_class!r}"
-            )
-        self.ratio = ratio
-        if ratio == "joint" and z_coef != 1.0:
-            raise ValueError(
-                f"z_coef must be 1.0 with ratio='joint' (allowed: any >= 0 with 'factored'); got {z_coef!r}"
-            )
-        if not z_coef >= 0.0:
-            raise ValueError(f"z_coef (weight of the z' surrogate) must be >= 0; got {z_coef!r}")
-        self.z_coef = float(z_coef)
+        _check_ratio(ratio, z_coef, rollout_buffer_class)
+        self.ratio, self.z_coef = ratio, float(z_coef)
         check_at_least("n_epochs", n_epochs, 1)
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         env = self._init_stateful(env, z_dim, False, verbose)
@@ -321,3 +308,20 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
 def _clipped_surrogate(advantages: th.Tensor, ratio: th.Tensor, clip_range: float) -> th.Tensor:
     """PPO's clipped surrogate loss ``-E[min(r A, clip(r, 1 - eps, 1 + eps) A)]``."""
     return -th.min(advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()
+
+
+def _check_ratio(ratio: str, z_coef: float, rollout_buffer_class: type | None) -> None:
+    """ValueErrors for a bad ``ratio`` / ``z_coef`` or a rollout buffer that cannot serve ``ratio="factored"``."""
+    check_choice("ratio", ratio, ("joint", "factored"))
+    factored_buffer = rollout_buffer_class is None or issubclass(rollout_buffer_class, S2PGRolloutBuffer)
+    if ratio == "factored" and not factored_buffer:
+        raise ValueError(
+            "rollout_buffer_class must be an S2PGRolloutBuffer subclass with ratio='factored' "
+            f"(it stores log q(z'|.)); got {rollout_buffer_class!r}"
+        )
+    if isinstance(z_coef, bool) or not isinstance(z_coef, (int, float)) or not z_coef >= 0.0:
+        raise ValueError(f"z_coef (weight of the z' surrogate) must be a number >= 0; got {z_coef!r}")
+    if ratio == "joint" and z_coef != 1.0:
+        raise ValueError(
+            f"z_coef must be 1.0 with ratio='joint' (allowed: any >= 0 with 'factored'); got {z_coef!r}"
+        )

@@ -115,3 +115,17 @@ def test_cartpole_novel_is_learned_by_s2pg_ppo_and_not_by_memoryless_ppo():
         model.learn(20_000)
         returns.append(evaluate_policy(model, make_vec_env("CartPoleNoVel-v1", n_envs=1, seed=5), 10)[0])
     assert returns[0] >= 120 and returns[1] <= 90, returns
+
+
+def test_action_std_is_relative_to_the_action_half_range():
+    """Default std 0.5 x (high - low) / 2: 0.5 on [-1, 1] (MuJoCo, unchanged), 1.0 on Pendulum's [-2, 2]."""
+    import math
+
+    def std(env_id: str, **policy_kwargs) -> list[float]:
+        model = S2PGPPO("MlpPolicy", env_id, z_dim=2, policy_kwargs=policy_kwargs)
+        return model.policy.log_std.detach().exp().tolist()
+
+    assert std("Pendulum-v1") == pytest.approx([1.0])
+    assert std("S2PGMemory-v0") == pytest.approx([0.5])
+    assert std("Pendulum-v1", log_std_init=math.log(0.25)) == pytest.approx([0.5])
+    assert std("CartPole-v1") == pytest.approx([0.5])  # Discrete: unused, not rescaled

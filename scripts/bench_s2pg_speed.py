@@ -9,6 +9,7 @@
 Example (the numbers in docs/s2pg.md)::
 
     OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --ppo-steps 4096 --grad-steps 300
+    OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --profile --ppo-steps 4096 --n-steps 2048 --repeats 2
 """
 
 from __future__ import annotations
@@ -38,6 +39,89 @@ def ppo_rate(name: str, steps: int, n_steps: int, batch_size: int, n_epochs: int
     start = time.perf_counter()
     model.learn(steps, reset_num_timesteps=False)
     return steps / (time.perf_counter() - start)
+
+
+class Timers:
+    """Seconds spent in wrapped callables, by label (nested calls are counted in both labels)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, obj: object, attr: str, label: str) -> None:
+        inner = getattr(obj, attr)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(obj, attr, timed)
+
+
+def profile_model(
+    name: str, env_id: str, n_envs: int, steps: int, n_steps: int, batch_size: int, n_epochs: int
+):
+    """``(env steps/s, {label: seconds})`` of S2PG-PPO or PPO with the same widths (128: S2PG's embeddings,
+    GRU and value net; PPO's [128, 128] policy and value nets): rollout (policy forward, S2PG wrapper, env)
+    and update."""
+    env = make_vec_env(env_id, n_envs=n_envs, seed=0)
+    common = {"n_steps": n_steps, "batch_size": batch_size, "n_epochs": n_epochs, "seed": 0, "device": "cpu"}
+    if name == "S2PG-PPO":
+        model = S2PGPPO("MlpPolicy", env, z_dim=128, **common)
+    else:
+        model = PPO("MlpPolicy", env, policy_kwargs={"net_arch": [128, 128]}, **common)
+    model.learn(n_steps * n_envs)  # warm-up
+    timers = Timers()
+    timers.wrap(model, "collect_rollouts", "rollout")
+    timers.wrap(model, "train", "update")
+    timers.wrap(model.policy, "forward", "rollout: policy forward")
+    wrapper = model.env
+    timers.wrap(wrapper, "step", "rollout: env step (incl. wrapper)")
+    if name == "S2PG-PPO":  # the S2PG wrapper's own cost is the difference of these two
+        for attr in ("step_async", "step_wait"):
+            timers.wrap(wrapper.venv, attr, "rollout: env step (inner env)")
+    start = time.perf_counter()
+    model.learn(steps, reset_num_timesteps=False)
+    return steps / (time.perf_counter() - start), timers.seconds
+
+
+def profile(args: argparse.Namespace) -> None:
+    """Interleaved (S2PG-PPO, PPO, S2PG-PPO, PPO, ...) on each task; medians of the repeats."""
+    tasks = [("HopperPOMDP-v5", 1, args.n_steps), ("CartPoleNoVel-v1", 8, args.n_steps // 8)]
+    for env_id, n_envs, n_steps in tasks:
+        runs: dict[str, list] = {"S2PG-PPO": [], "PPO": []}
+        for _ in range(args.repeats):
+            for name in runs:
+                runs[name].append(
+                    profile_model(
+                        name, env_id, n_envs, args.ppo_steps, n_steps, args.batch_size, args.n_epochs
+                    )
+                )
+        print(
+            f"\n{env_id}, {n_envs} env(s), n_steps {n_steps}, batch {args.batch_size}, {args.n_epochs} epochs"
+        )
+        print("| algorithm | env steps/s | " + " | ".join(LABELS) + " |")
+        print("|---|---|" + "---|" * len(LABELS))
+        rates = {}
+        for name, results in runs.items():
+            rates[name] = float(np.median([rate for rate, _ in results]))
+            cells = [
+                f"{np.median([secs[label] for _, secs in results]):.2f} s" if label in results[0][1] else "-"
+                for label in LABELS
+            ]
+            print(f"| {name} | {rates[name]:.0f} | " + " | ".join(cells) + " |")
+        print(f"time per env step, S2PG-PPO / PPO = {rates['PPO'] / rates['S2PG-PPO']:.2f}x", flush=True)
+
+
+LABELS = (
+    "rollout",
+    "rollout: policy forward",
+    "rollout: env step (incl. wrapper)",
+    "rollout: env step (inner env)",
+    "update",
+)
 
 
 def update_time(name: str, grad_steps: int, batch_size: int, fill: int, device: str) -> float:
@@ -89,8 +173,18 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--skip-ppo", action="store_true")
     parser.add_argument("--skip-off-policy", action="store_true")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="S2PG-PPO vs PPO at equal widths, where the time goes; then exit",
+    )
     args = parser.parse_args()
     th.set_num_threads(args.threads)
+    if args.profile:
+        import rl_zoo3.import_envs  # noqa: F401  (registers CartPoleNoVel-v1)
+
+        profile(args)
+        return
     print(f"device={args.device} threads={args.threads}")
     if not args.skip_ppo:
         print(

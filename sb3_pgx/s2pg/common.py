@@ -317,6 +317,16 @@ class StatefulReplayBuffer(DictReplayBuffer):
         return True
 
 
+def reject_sde(use_sde: bool) -> None:
+    """S2PG accepts ``use_sde`` / ``sde_sample_freq`` (the zoo's ``ppo_lstm`` / ``sac`` entries set them) only
+    to reject gSDE with a ValueError instead of a TypeError."""
+    if use_sde:
+        raise ValueError(
+            "use_sde must be False for S2PG (allowed: False): gSDE is not implemented for the joint distribution "
+            "of (a, z'); drop use_sde and sde_sample_freq from the hyperparameters (e.g. of a copied zoo entry)"
+        )
+
+
 def check_refresh_tau(value: float) -> None:
     if not 0.0 <= value <= 1.0:
         check_in_open_interval("z_refresh_tau (allowed: [0, 1])", value, 0.0, 1.0)

@@ -45,6 +45,16 @@ def flat_obs(obs: th.Tensor, space: spaces.Space) -> th.Tensor:
     return preprocess_obs(obs, space, normalize_images=False).float().flatten(1)
 
 
+def _log_half_range(joint_space: spaces.Box, action_dim: int) -> th.Tensor:
+    """``log((high - low) / 2)`` of the action part of the joint space (0 where a bound is infinite)."""
+    low, high = (
+        joint_space.low[:action_dim].astype(np.float64),
+        joint_space.high[:action_dim].astype(np.float64),
+    )
+    half = np.where(np.isfinite(low) & np.isfinite(high), (high - low) / 2.0, 1.0)
+    return th.as_tensor(np.log(half), dtype=th.float32)
+
+
 class AugmentedObservationPolicy:
     """Put it first in the bases of an S2PG policy: ``predict`` acts on the augmented observation only (the
     policy cannot carry the internal state; the algorithm's ``predict`` does)."""
@@ -140,7 +150,9 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
     :param n_features: width of the kernel's and the action head's embeddings
     :param action_net_arch: hidden layers of the action head after ``[ReLU(W o), h']`` (official: none)
     :param value_net_arch: hidden layers of ``V``
-    :param log_std_init: initial log-std of ``a`` (official std 0.5)
+    :param log_std_init: initial log-std of ``a`` relative to the half-range of a bounded ``Box`` action (std
+        ``exp(log_std_init) (high - low) / 2`` per dimension): the official std 0.5 on MuJoCo's [-1, 1], 1.0 on
+        Pendulum's [-2, 2] (an absolute 0.5 explores a quarter of it, see docs/s2pg.md)
     :param z_log_std_init: initial log-std of ``z'`` (official std 0.5)
     :param kernel_rate: ``r`` in ``z'_mean = (1 - r) z + r h'``
     :param activation_fn: activation of the value net and the action head's hidden layers
@@ -219,7 +231,8 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         self.value_head = nn.Sequential(
             *create_mlp(obs_dim + z_dim + prev_dim, 1, cfg["value_net_arch"], self.activation_fn)
         )
-        self.log_std = nn.Parameter(th.full((self.action_dim,), float(self.log_std_init)))
+        offset = _log_half_range(self.action_space, self.action_dim) if self.n_discrete is None else 0.0
+        self.log_std = nn.Parameter(th.full((self.action_dim,), float(self.log_std_init)) + offset)
         self.z_log_std = nn.Parameter(th.full((z_dim,), float(cfg["z_log_std_init"])))
         if self.ortho_init:
             for module, gain in ((self.kernel, math.sqrt(2)), (self.head_obs_embed, math.sqrt(2))):
@@ -233,24 +246,44 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         o = flat_obs(obs["obs"], self.observation_space["obs"])  # type: ignore[index]
         return o, obs["z"].float(), obs["prev_action"].float()
 
-    def get_distribution(self, obs: PyTorchObs) -> JointDistribution:  # type: ignore[override]
-        o, z, prev = self._split_obs(obs)
+    def _distribution(self, o: th.Tensor, z: th.Tensor, prev: th.Tensor) -> JointDistribution:
         z_mean = self.kernel(o, z, prev)
         head = self.action_head(th.cat([self.head_obs_embed(o), z_mean], dim=-1))
         a_params = (head, None) if self.n_discrete is not None else (head, self.log_std)
         return JointDistribution(a_params, z_mean, self.z_log_std)
 
+    def _distribution_and_values(self, obs: PyTorchObs) -> tuple[JointDistribution, th.Tensor]:
+        """The joint distribution and ``V(o, z, a_prev)``, splitting (and one-hot encoding) ``obs`` once."""
+        o, z, prev = self._split_obs(obs)
+        return self._distribution(o, z, prev), self.value_head(th.cat([o, z, prev], dim=-1))
+
+    def get_distribution(self, obs: PyTorchObs) -> JointDistribution:  # type: ignore[override]
+        return self._distribution(*self._split_obs(obs))
+
     def predict_values(self, obs: PyTorchObs) -> th.Tensor:
         return self.value_head(th.cat(self._split_obs(obs), dim=-1))
 
     def forward(self, obs: PyTorchObs, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
-        dist = self.get_distribution(obs)
+        dist, values = self._distribution_and_values(obs)
         actions = dist.get_actions(deterministic)
-        return actions, self.predict_values(obs), dist.log_prob(actions)
+        return actions, values, dist.log_prob(actions)
 
     def evaluate_actions(self, obs: PyTorchObs, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        dist, values = self._distribution_and_values(obs)
+        return values, dist.log_prob(actions), dist.entropy()
+
+    def evaluate_factored(
+        self, obs: PyTorchObs, actions: th.Tensor
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
+        """``(V, log pi^a(a|.), log q(z'|.), joint entropy)`` of joint actions ``[a; z']``."""
+        dist, values = self._distribution_and_values(obs)
+        a, z_next = actions[..., : dist.a_width], actions[..., dist.a_width :]
+        return values, dist.action_log_prob(a), dist.z_log_prob(z_next), dist.entropy()
+
+    def z_log_prob(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
+        """``log q(z'|o, z, a_prev)`` of the ``z'`` part of joint actions."""
         dist = self.get_distribution(obs)
-        return self.predict_values(obs), dist.log_prob(actions), dist.entropy()
+        return dist.z_log_prob(actions[..., dist.a_width :])
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
         return self.get_distribution(observation).get_actions(deterministic)

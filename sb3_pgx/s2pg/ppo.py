@@ -15,9 +15,10 @@ from torch.nn import functional as F
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
 from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
-from sb3_pgx.s2pg.common import StatefulAlgorithmMixin
+from sb3_pgx.s2pg.common import StatefulAlgorithmMixin, reject_sde
 from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
+from sb3_pgx.s2pg.rollout import S2PGRolloutBuffer
 
 SelfS2PGPPO = TypeVar("SelfS2PGPPO", bound="S2PGPPO")
 
@@ -65,8 +66,17 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     :param device: torch device
     :param privileged_critic: not supported by S2PG-PPO (the official PPO value is not privileged); must be
     False
-    :param rollout_buffer_class: rollout buffer class (default: SB3's ``DictRolloutBuffer``)
+    :param rollout_buffer_class: rollout buffer class (default: :class:`S2PGRolloutBuffer`, SB3's
+        ``DictRolloutBuffer`` that also stores ``log q(z'|.)``; any ``DictRolloutBuffer`` with ``ratio="joint"``)
     :param rollout_buffer_kwargs: its keyword arguments
+    :param use_sde: must be False (gSDE is not implemented for S2PG; accepted only to be rejected clearly)
+    :param sde_sample_freq: ignored (see ``use_sde``)
+    :param ratio: ``"joint"`` (official): one clipped surrogate with ``r = r^a r^z``; ``"factored"``: the sum
+        of two clipped surrogates, one with ``r^a = pi^a / pi^a_old`` and one with ``r^z = q / q_old`` (same
+        gradient at ``r = 1``, the stateful policy gradient; a large ``r^z``, which many ``z'`` dimensions
+        or a small kernel noise produce, no longer clips the action's update, see docs/s2pg.md)
+    :param z_coef: weight of the ``z'`` surrogate with ``ratio="factored"`` (>= 0; 0 trains the kernel only
+        through the action head, a biased one-step gradient); must be 1.0 with ``"joint"``
     :param _init_setup_model: build the networks
     """
 
@@ -103,13 +113,20 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         privileged_critic: bool = False,
         rollout_buffer_class: type | None = None,
         rollout_buffer_kwargs: dict[str, Any] | None = None,
+        ratio: str = "joint",
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        z_coef: float = 1.0,
         _init_setup_model: bool = True,
     ) -> None:
         if privileged_critic:
             raise ValueError(
                 "privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3"
             )
+        reject_sde(use_sde)
         check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
+        _check_ratio(ratio, z_coef, rollout_buffer_class)
+        self.ratio, self.z_coef = ratio, float(z_coef)
         check_at_least("n_epochs", n_epochs, 1)
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         env = self._init_stateful(env, z_dim, False, verbose)
@@ -129,7 +146,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             ent_coef=ent_coef,
             vf_coef=vf_coef,
             max_grad_norm=max_grad_norm,  # type: ignore[arg-type]
-            rollout_buffer_class=rollout_buffer_class,
+            rollout_buffer_class=rollout_buffer_class or S2PGRolloutBuffer,
             rollout_buffer_kwargs=rollout_buffer_kwargs,
             target_kl=target_kl,
             stats_window_size=stats_window_size,
@@ -182,13 +199,24 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         :return: the loss and ``{"pg", "vf", "ent", "clip", "kl"}`` (policy and value losses, entropy, clip
             fraction, approximate KL)
         """
-        values, log_prob, entropy = self.policy.evaluate_actions(data.observations, data.actions)
+        if self.ratio == "joint":
+            values, log_prob, entropy = self.policy.evaluate_actions(data.observations, data.actions)
+            log_ratio = log_prob - data.old_log_prob
+            ratio = th.exp(log_ratio)  # joint ratio of (a, z')
+            policy_loss = _clipped_surrogate(advantages, ratio, clip_range)
+        else:
+            values, log_prob_a, log_prob_z, entropy = self.policy.evaluate_factored(
+                data.observations, data.actions
+            )
+            log_ratio_z = log_prob_z - data.old_z_log_prob
+            log_ratio_a = log_prob_a - (data.old_log_prob - data.old_z_log_prob)
+            policy_loss = _clipped_surrogate(advantages, th.exp(log_ratio_a), clip_range)
+            policy_loss = policy_loss + self.z_coef * _clipped_surrogate(
+                advantages, th.exp(log_ratio_z), clip_range
+            )
+            log_ratio = log_ratio_a + log_ratio_z
+            ratio = th.exp(log_ratio)
         values = values.flatten()
-        log_ratio = log_prob - data.old_log_prob
-        ratio = th.exp(log_ratio)  # joint ratio of (a, z')
-        policy_loss = -th.min(
-            advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
-        ).mean()
         if clip_range_vf is not None:
             values = data.old_values + th.clamp(values - data.old_values, -clip_range_vf, clip_range_vf)
         value_loss = F.mse_loss(data.returns, values)
@@ -217,6 +245,8 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
         )  # type: ignore[operator]
         buffer = self.rollout_buffer
+        if self.ratio == "factored":
+            buffer.store_z_log_prob(self.policy.z_log_prob)
         if self.normalize_advantage and self.advantage_normalization == "batch":
             buffer.advantages = (buffer.advantages - buffer.advantages.mean()) / (
                 buffer.advantages.std() + 1e-8
@@ -271,3 +301,25 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         z = th.as_tensor(self.rollout_buffer.observations["z"]).reshape(-1, self.z_dim)
         z_log_std = self.policy.z_log_std.detach()
         self._record_state_stats(z, gaussian_entropy(z_log_std), z_log_std.exp().mean())
+
+
+def _clipped_surrogate(advantages: th.Tensor, ratio: th.Tensor, clip_range: float) -> th.Tensor:
+    """PPO's clipped surrogate loss ``-E[min(r A, clip(r, 1 - eps, 1 + eps) A)]``."""
+    return -th.min(advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()
+
+
+def _check_ratio(ratio: str, z_coef: float, rollout_buffer_class: type | None) -> None:
+    """ValueErrors for a bad ``ratio`` / ``z_coef`` or a rollout buffer that cannot serve ``ratio="factored"``."""
+    check_choice("ratio", ratio, ("joint", "factored"))
+    factored_buffer = rollout_buffer_class is None or issubclass(rollout_buffer_class, S2PGRolloutBuffer)
+    if ratio == "factored" and not factored_buffer:
+        raise ValueError(
+            "rollout_buffer_class must be an S2PGRolloutBuffer subclass with ratio='factored' "
+            f"(it stores log q(z'|.)); got {rollout_buffer_class!r}"
+        )
+    if isinstance(z_coef, bool) or not isinstance(z_coef, (int, float)) or not z_coef >= 0.0:
+        raise ValueError(f"z_coef (weight of the z' surrogate) must be a number >= 0; got {z_coef!r}")
+    if ratio == "joint" and z_coef != 1.0:
+        raise ValueError(
+            f"z_coef must be 1.0 with ratio='joint' (allowed: any >= 0 with 'factored'); got {z_coef!r}"
+        )

@@ -14,6 +14,7 @@ from stable_baselines3.common.utils import polyak_update
 
 from sb3_pgx.common.base import AtomicSaveMixin
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
+from sb3_pgx.s2pg.common import reject_sde
 from sb3_pgx.s2pg.off_policy import StatefulOffPolicyMixin
 from sb3_pgx.s2pg.policies import S2PGSACPolicy
 
@@ -79,6 +80,8 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     :param add_z_entropy_to_target: subtract ``alpha_z log q(z''|.)`` in the critic target too (official:
     False)
     :param z_refresh_tau: replay refresh of ``z'`` (1: replace, 0: off)
+    :param use_sde: must be False (gSDE is not implemented for S2PG; accepted only to be rejected clearly)
+    :param sde_sample_freq: ignored (see ``use_sde``)
     :param privileged_critic: feed the env's privileged state to the critic
     :param target_update_interval: Polyak update every this many gradient steps
     :param stats_window_size: episodes in the rollout statistics
@@ -115,6 +118,8 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         add_z_entropy_to_target: bool = False,
         z_refresh_tau: float = 1.0,
         privileged_critic: bool = False,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
         target_update_interval: int = 1,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -124,6 +129,7 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ) -> None:
+        reject_sde(use_sde)
         env = self._init_stateful(env, z_dim, privileged_critic, verbose)
         self._init_off_policy(replay_buffer_class, z_refresh_tau)
         _temperature(z_ent_coef, "z_ent_coef", th.device("cpu"))  # validate early

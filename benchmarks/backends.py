@@ -86,7 +86,9 @@ def connect_ray(address: str) -> None:
 def run_ray(jobs: Sequence[tuple[Path, list[str]]], address: str, on_done: OnDone) -> None:
     """Run every job as a Ray task (one CPU each) and unpack what each returns into its folder."""
     import ray
-    from ray import cloudpickle  # Ray's own copy: registering with the standalone cloudpickle does not reach it
+    from ray import (
+        cloudpickle,  # Ray's own copy: registering with the standalone cloudpickle does not reach it
+    )
 
     connect_ray(address)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need not import ``benchmarks``

@@ -1,22 +1,20 @@
 """What every on-policy algorithm with a split actor/critic policy shares (the mirror family, Rank1NPG and
 REINFORCE): the policy aliases, the supported action spaces, the ``max_grad_norm`` encoding, the critic's step
-size schedule, the critic optimizer in the saved model, and ``learn``'s TensorBoard name."""
+size schedule, the critic optimizer in the saved model, and (:class:`ClassNamedRunsMixin`) ``learn``'s TensorBoard name."""
 
 from __future__ import annotations
 
 import math
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 from gymnasium import spaces
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.type_aliases import MaybeCallback
 
 from sb3_pgx.common.policies import SPLIT_POLICY_ALIASES
+from sb3_pgx.common.runs import ClassNamedRunsMixin
 from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.schedules import ScheduleLike, make_schedule
 from sb3_pgx.common.validation import check_space
-
-SelfSplit = TypeVar("SelfSplit", bound="SplitPolicyMixin")
 
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
@@ -29,12 +27,10 @@ def encode_max_grad_norm(max_grad_norm: float | None) -> float:
     return max_grad_norm if max_grad_norm is not None else float("inf")
 
 
-class SplitPolicyMixin(AtomicSaveMixin):
+class SplitPolicyMixin(AtomicSaveMixin, ClassNamedRunsMixin):
     """Put before SB3's ``OnPolicyAlgorithm`` in the bases; the class sets ``critic_learning_rate``."""
 
     policy_aliases: ClassVar[dict[str, type[ActorCriticPolicy]]] = SPLIT_POLICY_ALIASES  # type: ignore[assignment]
-    #: ``learn``'s default ``log_interval``
-    default_log_interval: ClassVar[int] = 1
 
     @property
     def clip_norm(self) -> float | None:
@@ -61,33 +57,6 @@ class SplitPolicyMixin(AtomicSaveMixin):
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts, tensors = super()._get_torch_save_params()  # type: ignore[misc]
         return [*state_dicts, "policy.critic_optimizer"], tensors
-
-    def learn(
-        self: SelfSplit,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int | None = None,
-        tb_log_name: str | None = None,
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfSplit:
-        """SB3's ``learn``, logging to TensorBoard under the class name by default.
-
-        :param total_timesteps: environment steps to train for
-        :param callback: SB3 callback(s)
-        :param log_interval: iterations between logs (None: :attr:`default_log_interval`)
-        :param tb_log_name: the TensorBoard run name (None: the class name)
-        :param reset_num_timesteps: start the step count from zero
-        :param progress_bar: show a progress bar
-        """
-        return super().learn(  # type: ignore[misc]
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=self.default_log_interval if log_interval is None else log_interval,
-            tb_log_name=tb_log_name or type(self).__name__,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )
 
 
 __all__ = ["SUPPORTED_ACTION_SPACES", "SplitPolicyMixin", "encode_max_grad_norm"]

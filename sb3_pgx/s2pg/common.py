@@ -21,6 +21,7 @@ from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEn
 from stable_baselines3.common.utils import is_vectorized_observation
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_wrapper
 
+from sb3_pgx.common.runs import ClassNamedRunsMixin
 from sb3_pgx.common.validation import check_at_least, check_in_open_interval
 from sb3_pgx.s2pg.vec_env import ActionLayout, S2PGVecEnv
 
@@ -42,7 +43,7 @@ def _saved_config(z_dim: int, privileged_critic: bool) -> Iterator[None]:
         _SAVED_CONFIG.reset(token)
 
 
-class StatefulAlgorithmMixin:
+class StatefulAlgorithmMixin(ClassNamedRunsMixin):
     """Put it right after ``AtomicSaveMixin`` in the bases of an S2PG algorithm.
 
     The algorithm trains on :class:`S2PGVecEnv` (observation ``Dict(obs, z, prev_action[, privileged])``,

@@ -3,13 +3,13 @@ ratio."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from torch.nn import functional as F
 
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
@@ -19,8 +19,6 @@ from sb3_pgx.s2pg.common import StatefulAlgorithmMixin, reject_sde
 from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
 from sb3_pgx.s2pg.rollout import S2PGRolloutBuffer
-
-SelfS2PGPPO = TypeVar("SelfS2PGPPO", bound="S2PGPPO")
 
 
 class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
@@ -159,25 +157,6 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         )
         if _init_setup_model:
             self._setup_model()
-
-    def learn(
-        self: SelfS2PGPPO,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 1,
-        tb_log_name: str = "S2PGPPO",
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfS2PGPPO:
-        """SB3's ``learn``; TensorBoard runs are named ``S2PGPPO_<n>`` (not the parent algorithm's name)."""
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )
 
     def _setup_model(self) -> None:
         self.policy_kwargs["n_discrete"] = self.action_layout.n_discrete

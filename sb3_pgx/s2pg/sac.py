@@ -3,13 +3,13 @@ temperatures."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import torch as th
 from stable_baselines3 import SAC
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, Schedule
 from stable_baselines3.common.utils import polyak_update
 
 from sb3_pgx.common.base import AtomicSaveMixin
@@ -17,8 +17,6 @@ from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
 from sb3_pgx.s2pg.common import reject_sde
 from sb3_pgx.s2pg.off_policy import StatefulOffPolicyMixin
 from sb3_pgx.s2pg.policies import S2PGSACPolicy
-
-SelfS2PGSAC = TypeVar("SelfS2PGSAC", bound="S2PGSAC")
 
 
 def _temperature(value: str | float, name: str, device: th.device) -> tuple[th.Tensor, bool]:
@@ -93,6 +91,8 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     :param _init_setup_model: build the networks
     """
 
+    default_log_interval = 4  # SB3's off-policy default
+
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": S2PGSACPolicy}
 
     def __init__(
@@ -165,25 +165,6 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         )
         if _init_setup_model:
             self._setup_model()
-
-    def learn(
-        self: SelfS2PGSAC,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 4,
-        tb_log_name: str = "S2PGSAC",
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfS2PGSAC:
-        """SB3's ``learn``; TensorBoard runs are named ``S2PGSAC_<n>`` (not the parent algorithm's name)."""
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )
 
     def _setup_model(self) -> None:
         layout = self.action_layout

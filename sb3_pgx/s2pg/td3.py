@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch as th
 from stable_baselines3 import TD3
 from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, Schedule
 from stable_baselines3.common.utils import polyak_update
 
 from sb3_pgx.common.base import AtomicSaveMixin
@@ -18,8 +18,6 @@ from sb3_pgx.common.validation import check_positive
 from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.off_policy import StatefulOffPolicyMixin
 from sb3_pgx.s2pg.policies import S2PGTD3Policy
-
-SelfS2PGTD3 = TypeVar("SelfS2PGTD3", bound="S2PGTD3")
 
 
 class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
@@ -70,6 +68,8 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     :param device: torch device
     :param _init_setup_model: build the networks
     """
+
+    default_log_interval = 4  # SB3's off-policy default
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": S2PGTD3Policy}
 
@@ -151,25 +151,6 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
         )
         if _init_setup_model:
             self._setup_model()
-
-    def learn(
-        self: SelfS2PGTD3,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 4,
-        tb_log_name: str = "S2PGTD3",
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfS2PGTD3:
-        """SB3's ``learn``; TensorBoard runs are named ``S2PGTD3_<n>`` (not the parent algorithm's name)."""
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )
 
     def _target_noise(self, like: th.Tensor) -> th.Tensor:
         """Per-dimension clipped target smoothing noise: ``a`` (0.2, 0.5), ``z'`` (0.5 std_z, 1.25 std_z)."""

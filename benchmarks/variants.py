@@ -48,4 +48,8 @@ VARIANTS: dict[str, Variant] = {
     "ppo_lstm@s2pg": Variant(conf=S2PG_CONF / "ppo_lstm.yml"),
     "sac@s2pg": Variant(conf=S2PG_CONF / "sac.yml"),
     "td3@s2pg": Variant(conf=S2PG_CONF / "td3.yml"),
+    # The zoo's NoVel comparison (issue 12): memoryless PPO and the paper's window baseline (4 stacked frames) with
+    # the zoo's full-state entries; RecurrentPPO is the zoo's own ppo_lstm entry.
+    "ppo@novel": Variant(conf=S2PG_CONF / "ppo_novel.yml"),
+    "ppo@novel-stack4": Variant(params={"frame_stack": "4"}, conf=S2PG_CONF / "ppo_novel.yml"),
 }

@@ -42,6 +42,8 @@ OLD_S2PG = [
 def test_old_s2pg_model_loads_and_trains(name, cls, env_id, privileged):
     model = cls.load(OLD / name, env=gym.make(env_id), device="cpu")
     assert model.z_dim == 2 and model.privileged_critic is privileged
-    if cls is S2PGPPO:
+    if cls is S2PGPPO:  # saved with the non-default choice: load picks the saved one, not the constructor's
         assert model.advantage_normalization == "minibatch"
+        assert model._normalize_minibatch.__name__ == "_standardize_minibatch"
+        assert model._normalize_rollout.__name__ == "_unchanged"
     model.learn(64, reset_num_timesteps=False)

@@ -77,7 +77,7 @@ def test_replay_buffer_drops_a_non_finite_step_and_ends_the_z_chain_before_it():
     import torch as th
     from gymnasium import spaces
 
-    from sb3_pgx.s2pg.common import StatefulReplayBuffer
+    from sb3_pgx.common.stateful.buffers import StatefulReplayBuffer
 
     obs_space = spaces.Dict({"obs": spaces.Box(-1, 1, (2,)), "z": spaces.Box(-1, 1, (1,))})
     buffer = StatefulReplayBuffer(8, obs_space, spaces.Box(-1, 1, (2,)), device="cpu", z_dim=1)
@@ -101,7 +101,7 @@ def test_replay_buffer_drops_a_non_finite_step_and_ends_the_z_chain_before_it():
 
 
 def test_wrapper_restarts_a_non_finite_internal_state():
-    from sb3_pgx.s2pg.vec_env import S2PGVecEnv
+    from sb3_pgx.common.stateful.vec_env import S2PGVecEnv
 
     env = S2PGVecEnv(make_vec_env("Pendulum-v1", n_envs=2, seed=0), z_dim=2)
     env.reset()

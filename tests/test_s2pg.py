@@ -15,10 +15,10 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_pgx import S2PGPPO, S2PGSAC
+from sb3_pgx.common.stateful.kernel import gaussian_entropy, gaussian_log_prob, squashed_gaussian_rsample
+from sb3_pgx.common.stateful.vec_env import S2PGVecEnv
 from sb3_pgx.envs import CueMemoryEnv
-from sb3_pgx.s2pg.kernel import gaussian_entropy, gaussian_log_prob, squashed_gaussian_rsample
 from sb3_pgx.s2pg.policies import JointDistribution
-from sb3_pgx.s2pg.vec_env import S2PGVecEnv
 from tests.zoo_helpers import sampled_kwargs
 
 MEMORY_PPO = {

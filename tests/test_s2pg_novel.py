@@ -10,7 +10,7 @@ from stable_baselines3.common.callbacks import ConvertCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_pgx import S2PGPPO, S2PGSAC
-from sb3_pgx.s2pg.rollout import S2PGRolloutBuffer
+from sb3_pgx.common.stateful.buffers import S2PGRolloutBuffer
 from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
 SMALL = {"z_dim": 4, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "policy_kwargs": {"n_features": 16}}

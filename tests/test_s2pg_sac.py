@@ -9,7 +9,7 @@ import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_pgx import S2PGSAC
-from sb3_pgx.s2pg.common import StatefulReplayBuffer
+from sb3_pgx.common.stateful.buffers import StatefulReplayBuffer
 
 SMALL = {
     "z_dim": 3,

@@ -1,6 +1,6 @@
 """Stateful policies: a stochastic internal-state kernel ``q(z'|o, z, a_prev)`` and a stateless action head
 ``pi(a|o, z, a_prev)``, as SB3 policies over the augmented observation ``Dict(obs, z, prev_action[,
-privileged])`` and the joint action ``[a; z']`` produced by :class:`~sb3_pgx.s2pg.vec_env.S2PGVecEnv`."""
+privileged])`` and the joint action ``[a; z']`` produced by :class:`~sb3_pgx.common.stateful.vec_env.S2PGVecEnv`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from sb3_pgx.s2pg.kernel import (
+from sb3_pgx.common.stateful.kernel import (
     LOG_STD_MAX,
     LOG_STD_MIN,
     StatefulKernel,

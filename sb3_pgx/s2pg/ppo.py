@@ -3,8 +3,10 @@ ratio."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
+import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import PPO
@@ -13,12 +15,13 @@ from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from torch.nn import functional as F
 
 from sb3_pgx.common.base import AtomicSaveMixin, record_mean
+from sb3_pgx.common.stateful.buffers import S2PGRolloutBuffer
+from sb3_pgx.common.stateful.kernel import gaussian_entropy
+from sb3_pgx.common.stateful.mixins import StatefulAlgorithmMixin
+from sb3_pgx.common.stateful.validation import reject_sde
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
 from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
-from sb3_pgx.s2pg.common import StatefulAlgorithmMixin, reject_sde
-from sb3_pgx.s2pg.kernel import gaussian_entropy
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
-from sb3_pgx.s2pg.rollout import S2PGRolloutBuffer
 
 
 class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
@@ -50,7 +53,7 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     :param gae_lambda: GAE lambda
     :param clip_range: PPO clip range (or schedule)
     :param clip_range_vf: value clip range (None: no clipping)
-    :param normalize_advantage: normalise advantages
+    :param normalize_advantage: normalise advantages (False: neither of ``advantage_normalization``'s choices)
     :param advantage_normalization: ``"batch"`` (whole rollout, official) or ``"minibatch"`` (SB3)
     :param ent_coef: entropy coefficient (joint entropy of ``a`` and ``z'``)
     :param vf_coef: value-loss coefficient
@@ -160,7 +163,14 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
 
     def _setup_model(self) -> None:
         self.policy_kwargs["n_discrete"] = self.action_layout.n_discrete
+        # here, not in __init__: load() restores the two flags after constructing the model, then calls this
+        self._normalize_rollout, self._normalize_minibatch = _advantage_normalizers(
+            self.normalize_advantage, self.advantage_normalization
+        )
         super()._setup_model()
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_normalize_rollout", "_normalize_minibatch"]
 
     def _minibatch_loss(
         self,
@@ -226,20 +236,14 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         buffer = self.rollout_buffer
         if self.ratio == "factored":
             buffer.store_z_log_prob(self.policy.z_log_prob)
-        if self.normalize_advantage and self.advantage_normalization == "batch":
-            buffer.advantages = (buffer.advantages - buffer.advantages.mean()) / (
-                buffer.advantages.std() + 1e-8
-            )
-        per_minibatch = self.normalize_advantage and self.advantage_normalization == "minibatch"
+        buffer.advantages = self._normalize_rollout(buffer.advantages)
         params = list(self.policy.parameters())
         log = StepLog()
         logged: dict[str, list[float]] = {key: [] for key in ("pg", "vf", "ent", "clip", "kl")}
         continue_training = True
         for epoch in range(self.n_epochs):
             for data in buffer.get(self.batch_size):
-                advantages = data.advantages
-                if per_minibatch and len(advantages) > 1:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                advantages = self._normalize_minibatch(data.advantages)
                 loss, stats = self._minibatch_loss(data, advantages, clip_range, clip_range_vf)
                 if self.target_kl is not None and stats["kl"] > 1.5 * self.target_kl:
                     # SB3's PPO: stop before the step that would take the policy too far
@@ -280,6 +284,37 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         z = th.as_tensor(self.rollout_buffer.observations["z"]).reshape(-1, self.z_dim)
         z_log_std = self.policy.z_log_std.detach()
         self._record_state_stats(z, gaussian_entropy(z_log_std), z_log_std.exp().mean())
+
+
+_Advantages = TypeVar("_Advantages")
+
+
+def _unchanged(advantages: _Advantages) -> _Advantages:
+    return advantages
+
+
+def _standardize_rollout(advantages: np.ndarray) -> np.ndarray:
+    """``(A - mean) / (std + 1e-8)`` over the whole rollout (every step of every env)."""
+    return (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+
+def _standardize_minibatch(advantages: th.Tensor) -> th.Tensor:
+    """``(A - mean) / (std + 1e-8)`` of one minibatch (unbiased std); a minibatch of one is left as it is (SB3)."""
+    if len(advantages) <= 1:
+        return advantages
+    return (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+
+def _advantage_normalizers(
+    normalize_advantage: bool, advantage_normalization: str
+) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[th.Tensor], th.Tensor]]:
+    """``(rollout, minibatch)``: what ``train`` applies to the rollout's advantages once, and to each minibatch's;
+    ``normalize_advantage=False`` wins over ``advantage_normalization``."""
+    if not normalize_advantage:
+        return _unchanged, _unchanged
+    if advantage_normalization == "batch":
+        return _standardize_rollout, _unchanged
+    return _unchanged, _standardize_minibatch
 
 
 def _clipped_surrogate(advantages: th.Tensor, ratio: th.Tensor, clip_range: float) -> th.Tensor:

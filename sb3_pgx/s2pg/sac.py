@@ -13,9 +13,9 @@ from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEn
 from stable_baselines3.common.utils import polyak_update
 
 from sb3_pgx.common.base import AtomicSaveMixin
+from sb3_pgx.common.stateful.mixins import StatefulOffPolicyMixin
+from sb3_pgx.common.stateful.validation import reject_sde
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
-from sb3_pgx.s2pg.common import reject_sde
-from sb3_pgx.s2pg.off_policy import StatefulOffPolicyMixin
 from sb3_pgx.s2pg.policies import S2PGSACPolicy
 
 
@@ -69,7 +69,7 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
     :param train_freq: update every ``train_freq`` steps
     :param gradient_steps: gradient steps per update
     :param action_noise: extra action noise on the joint action (usually None)
-    :param replay_buffer_class: None or a :class:`~sb3_pgx.s2pg.common.StatefulReplayBuffer` subclass
+    :param replay_buffer_class: None or a :class:`~sb3_pgx.common.stateful.buffers.StatefulReplayBuffer` subclass
     :param replay_buffer_kwargs: its keyword arguments
     :param ent_coef: ``alpha`` of ``a``: float, ``"auto"`` or ``"auto_<init>"``
     :param target_entropy: target entropy of ``a`` (``"auto"``: ``-dim(a)``)

@@ -13,10 +13,10 @@ from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEn
 from stable_baselines3.common.utils import polyak_update
 
 from sb3_pgx.common.base import AtomicSaveMixin
+from sb3_pgx.common.stateful.kernel import gaussian_entropy
+from sb3_pgx.common.stateful.mixins import StatefulOffPolicyMixin
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
 from sb3_pgx.common.validation import check_positive
-from sb3_pgx.s2pg.kernel import gaussian_entropy
-from sb3_pgx.s2pg.off_policy import StatefulOffPolicyMixin
 from sb3_pgx.s2pg.policies import S2PGTD3Policy
 
 
@@ -51,7 +51,7 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
     :param action_noise_std: exploration std of ``a`` in the [-1, 1]-scaled space (official 0.1)
     :param z_noise_std: exploration std of ``z'`` (official 0.01-0.1)
     :param action_noise: joint ``[a; z']`` action noise overriding the two stds
-    :param replay_buffer_class: None or a :class:`~sb3_pgx.s2pg.common.StatefulReplayBuffer` subclass
+    :param replay_buffer_class: None or a :class:`~sb3_pgx.common.stateful.buffers.StatefulReplayBuffer` subclass
     :param replay_buffer_kwargs: its keyword arguments
     :param policy_delay: critic steps per actor step
     :param target_policy_noise: target smoothing std of ``a``

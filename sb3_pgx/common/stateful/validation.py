@@ -1,0 +1,36 @@
+"""Checks of the S2PG algorithms' settings and envs."""
+
+from __future__ import annotations
+
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_wrapper
+
+from sb3_pgx.common.validation import check_in_open_interval
+
+
+def reject_sde(use_sde: bool) -> None:
+    """S2PG accepts ``use_sde`` / ``sde_sample_freq`` (the zoo's ``ppo_lstm`` / ``sac`` entries set them) only
+    to reject gSDE with a ValueError instead of a TypeError."""
+    if use_sde:
+        raise ValueError(
+            "use_sde must be False for S2PG (allowed: False): gSDE is not implemented for the joint distribution "
+            "of (a, z'); drop use_sde and sde_sample_freq from the hyperparameters (e.g. of a copied zoo entry)"
+        )
+
+
+def check_refresh_tau(value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        check_in_open_interval("z_refresh_tau (allowed: [0, 1])", value, 0.0, 1.0)
+
+
+def reject_vec_normalize_obs(env: VecEnv | None) -> None:
+    """Off-policy S2PG stores augmented observations; SB3's VecNormalize-aware storage would store the
+    env's."""
+    if env is None:
+        return
+    normalize = unwrap_vec_wrapper(env, VecNormalize)
+    if normalize is not None:
+        raise ValueError(
+            "S2PG-SAC/TD3 do not support VecNormalize (normalize: false in the zoo); "
+            "normalise observations in the "
+            "env instead"
+        )

@@ -14,12 +14,12 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from torch.nn import functional as F
 
-from sb3_pgx.common.base import AtomicSaveMixin, record_mean
+from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.stateful.buffers import S2PGRolloutBuffer
 from sb3_pgx.common.stateful.kernel import gaussian_entropy
 from sb3_pgx.common.stateful.mixins import StatefulAlgorithmMixin
 from sb3_pgx.common.stateful.validation import reject_sde
-from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
+from sb3_pgx.common.steps import StepLog, guarded_optimizer_step, record_mean
 from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
 

@@ -12,7 +12,7 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, Schedule
 from stable_baselines3.common.utils import polyak_update
 
-from sb3_pgx.common.base import AtomicSaveMixin
+from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.stateful.kernel import gaussian_entropy
 from sb3_pgx.common.stateful.mixins import StatefulOffPolicyMixin
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step

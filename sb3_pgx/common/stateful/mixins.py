@@ -21,13 +21,12 @@ from stable_baselines3.common.utils import is_vectorized_observation
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
-from sb3_pgx.common.base import record_mean
 from sb3_pgx.common.runs import ClassNamedRunsMixin
 from sb3_pgx.common.stateful.buffers import StatefulReplayBuffer
 from sb3_pgx.common.stateful.type_aliases import StatefulState
 from sb3_pgx.common.stateful.validation import check_refresh_tau, reject_vec_normalize_obs
 from sb3_pgx.common.stateful.vec_env import ActionLayout, S2PGVecEnv
-from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
+from sb3_pgx.common.steps import StepLog, guarded_optimizer_step, record_mean
 from sb3_pgx.common.validation import check_at_least
 
 #: ``(z_dim, privileged_critic)`` of the model ``load`` is rebuilding (None outside ``load``)

@@ -3,8 +3,10 @@ training code, in parallel processes or as tasks on a Ray cluster.
 
 Every (algo, env, seed) run gets its own zoo log folder (``<runs>/<tag>/<algo>/<env>/seed<k>``): the zoo picks
 run ids by scanning the folder, so parallel runs sharing one would overwrite each other's files. A run is done
-when its ``timing.txt`` (written atomically, last) exists: ``--reuse`` keeps those and reruns every other run
-from scratch (its old files removed). The zoo's tuned hyperparameters are used for its algorithms, ours for ours;
+when its ``timing.txt`` (written atomically, last) exists. Each finished run's curve and timing are also written to
+``<out>/runs/<algo>/<env>/seed<k>.json`` (atomically), a small record meant to be committed with the report:
+``--reuse`` keeps every run with a record or a ``timing.txt``, so a benchmark resumes on a new machine from what
+was committed, and reruns every other run from scratch (its old files removed). The zoo's tuned hyperparameters are used for its algorithms, ours for ours;
 ``--params algo:key:value`` overrides one of them, ``--grid key=v1,v2`` crosses the algos with a grid of values
 (``algo@key=v``) and ``KEY@label`` names a variant of ``--variants`` (default ``benchmarks/variants.py``).
 
@@ -25,6 +27,7 @@ import argparse
 import csv
 import importlib
 import itertools
+import json
 import os
 import platform
 import re
@@ -43,6 +46,7 @@ from benchmarks.variants import Variant  # noqa: E402
 
 FPS_RE = re.compile(r"\|\s*fps\s*\|\s*([0-9.]+)")
 DONE = "timing.txt"  # "<wall seconds> <env-steps/s>", written last: its presence marks a finished run
+RECORDS = "runs"  # under --out: one JSON record per finished run, committed with the report
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Run:
     env: str
     seed: int
     folder: Path
+    record: Path
     wall_s: float = float("nan")
     fps: float = float("nan")
     returncode: int | None = None
@@ -211,35 +216,58 @@ def zoo_command(spec: Spec, run: Run, args: argparse.Namespace) -> list[str]:
     return cmd
 
 
-def prepare(run: Run, reuse: bool) -> bool:
-    """With ``reuse``, load a finished run and return True; otherwise clear the run's folder for a fresh start."""
+def prepare(run: Run, reuse: bool, metric: str) -> bool:
+    """With ``reuse``, load a finished run (its record, else its folder) and return True; otherwise clear the
+    run's folder for a fresh start."""
+    if reuse and run.record.exists():
+        data = json.loads(run.record.read_text())
+        run.wall_s, run.fps, run.returncode = data["wall_s"], data["fps"], 0
+        run.timesteps, run.returns = np.array(data["timesteps"]), np.array(data["returns"])
+        return True
     done = run.folder / DONE
     if reuse and done.exists():
         run.wall_s, run.fps = map(float, done.read_text().split())
         run.returncode = 0
+        load_curve(run, metric)
+        write_record(run)
         return True
     if run.folder.exists():
         shutil.rmtree(run.folder)
     return False
 
 
-def finish(run: Run, returncode: int, wall_s: float) -> None:
-    """Record a run that just ended; a successful one gets its ``timing.txt`` (atomically: temp file, rename)."""
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader sees all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_record(run: Run) -> None:
+    """The committed record of a finished run: its timing and evaluation curve."""
+    data = dict(wall_s=run.wall_s, fps=run.fps, timesteps=run.timesteps.tolist(), returns=run.returns.tolist())
+    write_atomically(run.record, json.dumps(data) + "\n")
+
+
+def finish(run: Run, returncode: int, wall_s: float, metric: str) -> None:
+    """Record a run that just ended: a successful one gets its ``timing.txt`` and its record."""
     run.returncode, run.wall_s = returncode, wall_s
     log = run.folder / "train.log"
     fps = FPS_RE.findall(log.read_text(errors="replace")) if log.exists() else []
     run.fps = float(fps[-1]) if fps else float("nan")
     if returncode == 0:
-        tmp = run.folder / f"{DONE}.tmp"
-        tmp.write_text(f"{run.wall_s} {run.fps}\n")
-        os.replace(tmp, run.folder / DONE)
+        write_atomically(run.folder / DONE, f"{run.wall_s} {run.fps}\n")
+        load_curve(run, metric)
+        write_record(run)
     print(f"[{run.algo} {run.env} seed {run.seed}] rc={returncode} {wall_s:.0f}s fps={run.fps}", flush=True)
 
 
 def load_curve(run: Run, metric: str) -> None:
-    """Evaluation curve of a finished run (a failed or unfinished one keeps an empty curve)."""
+    """Evaluation curve of a finished run's folder (an unfinished one, or one without evaluations, keeps an empty
+    curve)."""
     evaluations = next(run.folder.glob(f"{run.zoo_algo}/{run.env.replace('/', '_')}_*/evaluations.npz"), None)
-    if run.returncode != 0 or evaluations is None:
+    if evaluations is None:
         return
     data = np.load(evaluations)
     key = "results" if metric == "return" else "successes"
@@ -251,20 +279,19 @@ def load_curve(run: Run, metric: str) -> None:
 
 
 def execute_all(runs: list[Run], specs: dict[str, Spec], args: argparse.Namespace) -> None:
-    """Train every run that is not already finished (``--reuse``), on the chosen backend; load all curves."""
-    todo = [r for r in runs if not prepare(r, args.reuse)]
+    """Train every run that is not already finished (``--reuse``), on the chosen backend; each run's curve is
+    loaded as it finishes."""
+    todo = [r for r in runs if not prepare(r, args.reuse, args.metric)]
     jobs = [(r.folder, zoo_command(specs[r.algo], r, args)) for r in todo]
 
     def on_done(index: int, returncode: int, wall_s: float) -> None:
         """Mark ``todo[index]`` finished (called by the backend as each run ends)."""
-        finish(todo[index], returncode, wall_s)
+        finish(todo[index], returncode, wall_s, args.metric)
 
     if args.backend == "ray":
         backends.run_ray(jobs, args.address, on_done)
     else:
         backends.run_local(jobs, args.workers, on_done)
-    for run in runs:
-        load_curve(run, args.metric)
 
 
 def ci95(values: np.ndarray) -> float:
@@ -481,10 +508,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     out = args.out or ROOT / "docs" / "benchmarks" / args.tag
     out.mkdir(parents=True, exist_ok=True)
     runs = [
-        Run(label, env, seed, args.runs_dir / args.tag / label / env.replace("/", "_") / f"seed{seed}")
+        Run(label, env, seed, args.runs_dir / args.tag / where, out / RECORDS / f"{where}.json")
         for env in args.envs
         for seed in args.seeds
         for label in specs
+        for where in [f"{label}/{env.replace('/', '_')}/seed{seed}"]
     ]
     execute_all(runs, specs, args)
     return report(runs, list(specs), args, out, argv)

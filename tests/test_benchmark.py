@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -100,7 +101,8 @@ def test_grid_then_reuse_keeps_finished_runs_and_restarts_unfinished_ones(tmp_pa
     kept = tmp_path / "runs" / "g" / "spma@eta=0.5" / "CartPole-v1" / "seed0"
     cut = tmp_path / "runs" / "g" / "spma@eta=2" / "CartPole-v1" / "seed0"
     kept_mtime = (kept / "timing.txt").stat().st_mtime_ns
-    (cut / "timing.txt").unlink()  # as if interrupted: no done marker, a stale file left behind
+    (cut / "timing.txt").unlink()  # as if interrupted: no done marker, no record, a stale file left behind
+    (tmp_path / "out" / "runs" / "spma@eta=2" / "CartPole-v1" / "seed0.json").unlink()
     (cut / "stale.txt").write_text("half-written")
     proc = run_script(*argv, "--reuse", cwd=tmp_path)
     assert "[spma@eta=2 CartPole-v1 seed 0] rc=0" in proc.stdout and "[spma@eta=0.5" not in proc.stdout
@@ -108,6 +110,29 @@ def test_grid_then_reuse_keeps_finished_runs_and_restarts_unfinished_ones(tmp_pa
     assert (cut / "timing.txt").exists() and not (cut / "stale.txt").exists()
     assert len(list(cut.glob("spma/CartPole-v1_*"))) == 1  # one fresh zoo run, not a second beside the old
     assert curve_keys(tmp_path / "out") == {("spma@eta=0.5", "0"), ("spma@eta=2", "0")}
+
+
+def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
+    """The run folders are not committed; the per-run records under ``--out`` are: with them alone (a new machine),
+    ``--reuse`` reruns nothing and reports the same curves and timings."""
+    argv = ["--tag", "r", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", "1", *TINY, "--workers", "2"]
+    argv += ["--runs-dir", "runs", "--out", "out"]
+    run_script(*argv, cwd=tmp_path)
+    records = sorted((tmp_path / "out" / "runs").rglob("*.json"))
+    assert [r.relative_to(tmp_path / "out" / "runs").as_posix() for r in records] == [
+        "spma/CartPole-v1/seed0.json", "spma/CartPole-v1/seed1.json"
+    ]  # fmt: skip
+    assert not list((tmp_path / "out" / "runs").rglob("*.tmp"))
+    curves, summary = ((tmp_path / "out" / f).read_text() for f in ("curves.csv", "summary.csv"))
+    shutil.rmtree(tmp_path / "runs")  # a new machine: only the committed files are there
+    proc = run_script(*argv, "--reuse", cwd=tmp_path)
+    assert "rc=" not in proc.stdout and not (tmp_path / "runs").exists()  # nothing trained
+    assert (tmp_path / "out" / "curves.csv").read_text() == curves
+    assert (tmp_path / "out" / "summary.csv").read_text() == summary
+    records[1].unlink()  # a record missing: that run (only) trains again
+    proc = run_script(*argv, "--reuse", cwd=tmp_path)
+    assert "[spma CartPole-v1 seed 1] rc=0" in proc.stdout and "seed 0]" not in proc.stdout
+    assert records[1].exists()
 
 
 def fake_runs(rng: np.random.Generator) -> list[SimpleNamespace]:

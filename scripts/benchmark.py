@@ -246,7 +246,9 @@ def write_atomically(path: Path, text: str) -> None:
 
 def write_record(run: Run) -> None:
     """The committed record of a finished run: its timing and evaluation curve."""
-    data = dict(wall_s=run.wall_s, fps=run.fps, timesteps=run.timesteps.tolist(), returns=run.returns.tolist())
+    data = dict(
+        wall_s=run.wall_s, fps=run.fps, timesteps=run.timesteps.tolist(), returns=run.returns.tolist()
+    )
     write_atomically(run.record, json.dumps(data) + "\n")
 
 

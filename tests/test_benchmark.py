@@ -115,8 +115,8 @@ def test_grid_then_reuse_keeps_finished_runs_and_restarts_unfinished_ones(tmp_pa
 def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
     """The run folders are not committed; the per-run records under ``--out`` are: with them alone (a new machine),
     ``--reuse`` reruns nothing and reports the same curves and timings."""
-    argv = ["--tag", "r", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", "1", *TINY, "--workers", "2"]
-    argv += ["--runs-dir", "runs", "--out", "out"]
+    argv = ["--tag", "r", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", "1", *TINY]
+    argv += ["--workers", "2", "--runs-dir", "runs", "--out", "out"]
     run_script(*argv, cwd=tmp_path)
     records = sorted((tmp_path / "out" / "runs").rglob("*.json"))
     assert [r.relative_to(tmp_path / "out" / "runs").as_posix() for r in records] == [

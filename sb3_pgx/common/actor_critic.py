@@ -29,6 +29,7 @@ from sb3_pgx.common.line_search import check_armijo_settings
 from sb3_pgx.common.split_algorithm import SUPPORTED_ACTION_SPACES, SplitPolicyMixin, encode_max_grad_norm
 from sb3_pgx.common.steps import StepLog, record_mean
 from sb3_pgx.common.surrogates import analytic_kl, bregman_log_ratio
+from sb3_pgx.common.utils import minibatch_epochs
 from sb3_pgx.common.validation import (
     check_at_least,
     check_choice,
@@ -186,7 +187,6 @@ class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
         check_positive("max_grad_norm", max_grad_norm, allow_none=True)
         check_in_closed_interval("gamma", gamma, 0, 1)
         check_in_closed_interval("gae_lambda", gae_lambda, 0, 1)
-        self._check_actor_args()
         super().__init__(
             policy,
             env,
@@ -247,11 +247,7 @@ class SplitActorCriticAlgorithm(SplitPolicyMixin, OnPolicyAlgorithm):
 
     def _batches(self, n_epochs: int, batch_size: int | None) -> Iterator[RolloutBufferSamples]:
         """``n_epochs`` passes over the rollout in (reshuffled) minibatches of ``batch_size`` (None: whole)."""
-        for _ in range(n_epochs):
-            yield from self.rollout_buffer.get(batch_size)
-
-    def _check_actor_args(self) -> None:
-        """Validate the subclass's own arguments (called first in ``__init__``, before anything is built)."""
+        return (data for _, data in minibatch_epochs(self.rollout_buffer, n_epochs, batch_size))
 
     # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:

@@ -368,13 +368,8 @@ class REINFORCE(SplitPolicyMixin, OnPolicyAlgorithm):
         :param n_rollout_steps: unused (rollouts are whole episodes)
         """
         assert self._last_obs is not None, "No previous observation was provided"
-        self.policy.set_training_mode(False)
         n_envs = env.num_envs
-        if n_envs > 1 and self._envs_mid_episode:
-            self._last_obs = env.reset()  # type: ignore[assignment]
-            self._last_episode_starts = np.ones((n_envs,), dtype=bool)
-        if self.use_sde:
-            self.policy.reset_noise(n_envs)
+        self._start_rollout(env)
         callback.on_rollout_start()
         quota = self._episode_quota(n_envs)
         limit = self._rollout_step_limit(env)
@@ -413,6 +408,16 @@ class REINFORCE(SplitPolicyMixin, OnPolicyAlgorithm):
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True
+
+    def _start_rollout(self, env: VecEnv) -> None:
+        """Evaluation mode; with several envs, restart any left mid-episode by the previous rollout (its episodes
+        would have begun under the previous policy); fresh gSDE noise."""
+        self.policy.set_training_mode(False)
+        if env.num_envs > 1 and self._envs_mid_episode:
+            self._last_obs = env.reset()  # type: ignore[assignment]
+            self._last_episode_starts = np.ones((env.num_envs,), dtype=bool)
+        if self.use_sde:
+            self.policy.reset_noise(env.num_envs)
 
     def _env_actions(self, actions: np.ndarray) -> np.ndarray:
         if isinstance(self.action_space, spaces.Box):

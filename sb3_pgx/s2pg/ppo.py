@@ -20,6 +20,7 @@ from sb3_pgx.common.stateful.kernel import gaussian_entropy
 from sb3_pgx.common.stateful.mixins import StatefulAlgorithmMixin
 from sb3_pgx.common.stateful.validation import reject_sde
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step, record_mean
+from sb3_pgx.common.utils import minibatch_epochs
 from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
 from sb3_pgx.s2pg.policies import S2PGActorCriticPolicy
 
@@ -223,10 +224,11 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             .tolist()
         )  # one sync
         loss = policy_loss - self.ent_coef * entropy.mean() + self.vf_coef * value_loss
-        return loss, dict(zip(("pg", "vf", "ent", "clip", "kl"), stats, strict=True))
+        return loss, dict(zip(_STATS, stats, strict=True))
 
     def train(self) -> None:
-        """PPO's clipped surrogate with the joint ratio of ``(a, z')`` (paper Eq. 2 on the augmented MDP)."""
+        """PPO's clipped surrogate with the joint ratio of ``(a, z')`` (paper Eq. 2 on the augmented MDP): SB3's
+        ``PPO.train`` with the advantages normalised over the rollout, guarded steps and the z statistics."""
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         clip_range = self.clip_range(self._current_progress_remaining)  # type: ignore[operator]
@@ -239,40 +241,29 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         buffer.advantages = self._normalize_rollout(buffer.advantages)
         params = list(self.policy.parameters())
         log = StepLog()
-        logged: dict[str, list[float]] = {key: [] for key in ("pg", "vf", "ent", "clip", "kl")}
-        continue_training = True
-        for epoch in range(self.n_epochs):
-            for data in buffer.get(self.batch_size):
-                advantages = self._normalize_minibatch(data.advantages)
-                loss, stats = self._minibatch_loss(data, advantages, clip_range, clip_range_vf)
-                if self.target_kl is not None and stats["kl"] > 1.5 * self.target_kl:
-                    # SB3's PPO: stop before the step that would take the policy too far
-                    logged["kl"].append(stats["kl"])
-                    continue_training = False
-                    if self.verbose >= 1:
-                        print(f"Early stopping at step {epoch} due to reaching max kl: {stats['kl']:.2f}")
-                    break
-                result = guarded_optimizer_step(
-                    self.policy.optimizer, params, lambda loss=loss: loss, self.max_grad_norm
-                )  # type: ignore[arg-type]
-                log.add(result)
-                if result.accepted:
-                    for key, value in stats.items():
-                        logged[key].append(value)
-            self._n_updates += 1
-            if not continue_training:
+        logged: dict[str, list[float]] = {key: [] for key in _STATS}
+        for epoch, data in minibatch_epochs(buffer, self.n_epochs, self.batch_size):
+            advantages = self._normalize_minibatch(data.advantages)
+            loss, stats = self._minibatch_loss(data, advantages, clip_range, clip_range_vf)
+            if self.target_kl is not None and stats["kl"] > 1.5 * self.target_kl:
+                # SB3's PPO: stop before the step that would take the policy too far
+                logged["kl"].append(stats["kl"])
+                if self.verbose >= 1:
+                    print(f"Early stopping at step {epoch} due to reaching max kl: {stats['kl']:.2f}")
                 break
+            result = guarded_optimizer_step(
+                self.policy.optimizer, params, lambda loss=loss: loss, self.max_grad_norm
+            )  # type: ignore[arg-type]
+            log.add(result)
+            if result.accepted:
+                for key, value in stats.items():
+                    logged[key].append(value)
+        self._n_updates += epoch + 1  # SB3 counts every epoch that started, the stopped one included
         self._log_train(logged, log, clip_range)
 
     def _log_train(self, logged: dict[str, list[float]], log: StepLog, clip_range: float) -> None:
         """Record the means of the accepted minibatches' statistics and the internal-state statistics."""
-        for key, name in (
-            ("pg", "policy_gradient_loss"),
-            ("vf", "value_loss"),
-            ("ent", "entropy"),
-            ("clip", "clip_fraction"),
-            ("kl", "approx_kl"),
-        ):
+        for key, name in _STATS.items():
             record_mean(self.logger, f"train/{name}", logged[key])
         self._record_nonfinite(log.nonfinite)
         self.logger.record("train/clip_range", clip_range)
@@ -286,6 +277,14 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
         self._record_state_stats(z, gaussian_entropy(z_log_std), z_log_std.exp().mean())
 
 
+#: the minibatch statistics of ``_minibatch_loss`` and the names SB3's PPO logs them under
+_STATS = {
+    "pg": "policy_gradient_loss",
+    "vf": "value_loss",
+    "ent": "entropy",
+    "clip": "clip_fraction",
+    "kl": "approx_kl",
+}
 _Advantages = TypeVar("_Advantages")
 
 

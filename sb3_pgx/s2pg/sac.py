@@ -15,7 +15,7 @@ from stable_baselines3.common.utils import polyak_update
 from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.stateful.mixins import StatefulOffPolicyMixin
 from sb3_pgx.common.stateful.validation import reject_sde
-from sb3_pgx.common.steps import StepLog, guarded_optimizer_step
+from sb3_pgx.common.steps import StepLog, StepResult, guarded_optimizer_step
 from sb3_pgx.s2pg.policies import S2PGSACPolicy
 
 
@@ -245,6 +245,33 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
             polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
             polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
 
+    def _actor_step(
+        self, data: DictReplayBufferSamples, alpha: th.Tensor, alpha_z: th.Tensor
+    ) -> tuple[StepResult, dict[str, th.Tensor]]:
+        """One guarded actor step on ``E[alpha log pi^a + alpha_z log q - min_k Q_k(s, z, a, z', a_prev)]``
+        (reference B.4).
+
+        :param data: the replay minibatch
+        :param alpha: the action temperature
+        :param alpha_z: the internal-state temperature
+        :return: the step's record and the sample it drew (``joint``, ``logp_a``, ``logp_z``, ``sigma_z``)
+        """
+        sample: dict[str, th.Tensor] = {}
+
+        def actor_loss_fn() -> th.Tensor:
+            joint, log_prob_a, log_prob_z, sigma_z = self.actor.action_log_prob(data.observations)
+            sample.update(
+                joint=joint.detach(),
+                logp_a=log_prob_a.detach(),
+                logp_z=log_prob_z.detach(),
+                sigma_z=sigma_z.detach(),
+            )
+            q_pi = th.min(th.cat(self.critic(data.observations, joint), dim=1), dim=1).values
+            return (alpha * log_prob_a + alpha_z * log_prob_z - q_pi).mean()
+
+        result = guarded_optimizer_step(self.actor.optimizer, list(self.actor.parameters()), actor_loss_fn)
+        return result, sample
+
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
         self.policy.set_training_mode(True)
         optimizers = [self.actor.optimizer, self.critic.optimizer]
@@ -260,23 +287,7 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
                 self.log_ent_coef if self.ent_coef_optimizer is not None else th.log(self.ent_coef_tensor)
             )
             alpha, alpha_z = log_alpha.detach().exp(), self.log_z_ent_coef.detach().exp()
-            # actor (reference B.4): E[alpha log pi^a + alpha_z log q - min_k Q_k(s, z, a, z', a_prev)]
-            sample: dict[str, th.Tensor] = {}
-
-            def actor_loss_fn(data=data, alpha=alpha, alpha_z=alpha_z, sample=sample) -> th.Tensor:
-                joint, log_prob_a, log_prob_z, sigma_z = self.actor.action_log_prob(data.observations)
-                sample.update(
-                    joint=joint.detach(),
-                    logp_a=log_prob_a.detach(),
-                    logp_z=log_prob_z.detach(),
-                    sigma_z=sigma_z.detach(),
-                )
-                q_pi = th.min(th.cat(self.critic(data.observations, joint), dim=1), dim=1).values
-                return (alpha * log_prob_a + alpha_z * log_prob_z - q_pi).mean()
-
-            actor_result = guarded_optimizer_step(
-                self.actor.optimizer, list(self.actor.parameters()), actor_loss_fn
-            )
+            actor_result, sample = self._actor_step(data, alpha, alpha_z)
             actor_log.add(actor_result)
             if actor_result.accepted:  # the two temperatures, each against its own target entropy
                 self._temperature_step(sample["logp_a"], sample["logp_z"], temperature_log)

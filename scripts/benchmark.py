@@ -123,7 +123,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--doc", type=Path, default=None, help="markdown file to write the section into")
     p.add_argument("--note", default="", help="a sentence placed above the table")
-    p.add_argument("--reuse", action="store_true", help="keep finished runs (timing.txt), rerun the others")
+    p.add_argument(
+        "--reuse", action="store_true", help="keep finished runs (a record or timing.txt), rerun the others"
+    )
+    p.add_argument(
+        "--report-only", action="store_true",
+        help="train nothing and touch no run folder: report the finished runs (a partial section says what is missing)",
+    )  # fmt: skip
     args = p.parse_args(argv)
     if args.backend == "ray" and not args.address:
         p.error("--backend ray needs --address HOST:PORT")
@@ -216,20 +222,27 @@ def zoo_command(spec: Spec, run: Run, args: argparse.Namespace) -> list[str]:
     return cmd
 
 
-def prepare(run: Run, reuse: bool, metric: str) -> bool:
-    """With ``reuse``, load a finished run (its record, else its folder) and return True; otherwise clear the
-    run's folder for a fresh start."""
-    if reuse and run.record.exists():
+def load_finished(run: Run, metric: str) -> bool:
+    """Load a finished run from its record, else from its folder's ``timing.txt`` and curve (then write its
+    record); False when it has neither (never ran, or was interrupted)."""
+    if run.record.exists():
         data = json.loads(run.record.read_text())
         run.wall_s, run.fps, run.returncode = data["wall_s"], data["fps"], 0
         run.timesteps, run.returns = np.array(data["timesteps"]), np.array(data["returns"])
         return True
     done = run.folder / DONE
-    if reuse and done.exists():
-        run.wall_s, run.fps = map(float, done.read_text().split())
-        run.returncode = 0
-        load_curve(run, metric)
-        write_record(run)
+    if not done.exists():
+        return False
+    run.wall_s, run.fps = map(float, done.read_text().split())
+    run.returncode = 0
+    load_curve(run, metric)
+    write_record(run)
+    return True
+
+
+def prepare(run: Run, reuse: bool, metric: str) -> bool:
+    """With ``reuse``, load a finished run and return True; otherwise clear the run's folder for a fresh start."""
+    if reuse and load_finished(run, metric):
         return True
     if run.folder.exists():
         shutil.rmtree(run.folder)
@@ -294,6 +307,19 @@ def execute_all(runs: list[Run], specs: dict[str, Spec], args: argparse.Namespac
         backends.run_ray(jobs, args.address, on_done)
     else:
         backends.run_local(jobs, args.workers, on_done)
+
+
+def partial_note(runs: list[Run], finished: list[Run]) -> str:
+    """``--report-only``: how many of the runs have finished, and which (algo, env) still miss seeds."""
+    if len(finished) == len(runs):
+        return ""
+    done = {id(r) for r in finished}
+    missing: dict[tuple[str, str], list[int]] = {}
+    for r in runs:
+        if id(r) not in done:
+            missing.setdefault((r.algo, r.env), []).append(r.seed)
+    todo = "; ".join(f"{a} on {e}: seeds {', '.join(map(str, s))}" for (a, e), s in missing.items())
+    return f"PARTIAL: {len(finished)} of the {len(runs)} runs have finished; still missing: {todo}."
 
 
 def ci95(values: np.ndarray) -> float:
@@ -516,7 +542,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         for label in specs
         for where in [f"{label}/{env.replace('/', '_')}/seed{seed}"]
     ]
-    execute_all(runs, specs, args)
+    if args.report_only:
+        finished = [r for r in runs if load_finished(r, args.metric)]
+        args.note = " ".join(filter(None, [partial_note(runs, finished), args.note]))
+        runs = finished
+    else:
+        execute_all(runs, specs, args)
     return report(runs, list(specs), args, out, argv)
 
 

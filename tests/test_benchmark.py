@@ -129,7 +129,15 @@ def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
     assert "rc=" not in proc.stdout and not (tmp_path / "runs").exists()  # nothing trained
     assert (tmp_path / "out" / "curves.csv").read_text() == curves
     assert (tmp_path / "out" / "summary.csv").read_text() == summary
-    records[1].unlink()  # a record missing: that run (only) trains again
+    records[1].unlink()  # seed 1 unfinished, as if still training in its folder on this machine
+    (tmp_path / "runs" / "r" / "spma" / "CartPole-v1" / "seed1").mkdir(parents=True)
+    (tmp_path / "runs" / "r" / "spma" / "CartPole-v1" / "seed1" / "train.log").write_text("running")
+    proc = run_script(*argv, "--report-only", cwd=tmp_path)
+    assert "rc=" not in proc.stdout and (tmp_path / "runs" / "r" / "spma" / "CartPole-v1" / "seed1").exists()
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "PARTIAL: 1 of the 2 runs have finished; still missing: spma on CartPole-v1: seeds 1." in summary
+    assert "| CartPole-v1 | spma | 1 |" in summary and curve_keys(tmp_path / "out") == {("spma", "0")}
+    # a record missing: with --reuse, that run (only) trains again
     proc = run_script(*argv, "--reuse", cwd=tmp_path)
     assert "[spma CartPole-v1 seed 1] rc=0" in proc.stdout and "seed 0]" not in proc.stdout
     assert records[1].exists()

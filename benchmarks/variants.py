@@ -48,8 +48,11 @@ VARIANTS: dict[str, Variant] = {
     "ppo_lstm@s2pg": Variant(conf=S2PG_CONF / "ppo_lstm.yml"),
     "sac@s2pg": Variant(conf=S2PG_CONF / "sac.yml"),
     "td3@s2pg": Variant(conf=S2PG_CONF / "td3.yml"),
-    # The zoo's NoVel comparison (issue 12): memoryless PPO and the paper's window baseline (4 stacked frames) with
-    # the zoo's full-state entries; RecurrentPPO is the zoo's own ppo_lstm entry.
-    "ppo@novel": Variant(conf=S2PG_CONF / "ppo_novel.yml"),
-    "ppo@novel-stack4": Variant(params={"frame_stack": "4"}, conf=S2PG_CONF / "ppo_novel.yml"),
+    # The zoo's NoVel comparison (issue 12): memoryless PPO / SAC / TD3 and the paper's window baseline (4 stacked
+    # frames) with the zoo's full-state entries; RecurrentPPO is the zoo's own ppo_lstm entry.
+    **{
+        f"{algo}@novel{suffix}": Variant(params=params, conf=S2PG_CONF / f"{algo}_novel.yml")
+        for algo in ("ppo", "sac", "td3")
+        for suffix, params in (("", {}), ("-stack4", {"frame_stack": "4"}))
+    },
 }

@@ -87,13 +87,21 @@ ZOO_ENTRIES: dict[str, ZooEntry] = {
 
 
 def load_object(path: str) -> Any:
-    """Import ``"module:attribute"``."""
+    """Import ``"module:attribute"``.
+
+    :param path: ``"module:attribute"``, e.g. ``"sb3_pgx.spma:SPMA"``
+    :return: the module's attribute
+    """
     module_name, _, attribute = path.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
 
 def hyperparams_path(algo: str) -> Path:
-    """Our default ``<algo>.yml``: shipped package data in a wheel, ``<repo>/hyperparams`` in a source checkout."""
+    """Our default ``<algo>.yml``: shipped package data in a wheel, ``<repo>/hyperparams`` in a source
+    checkout.
+
+    :param algo: a zoo key, e.g. ``"spma"`` (a ``FileNotFoundError`` when we ship no file for it)
+    """
     package_dir = Path(__file__).resolve().parent
     for candidate in (
         package_dir / "hyperparams" / f"{algo}.yml",

@@ -135,7 +135,15 @@ def guarded_optimizer_step(
 
 @dataclass
 class StepLog:
-    """Accumulates the step records of one ``train()`` call for one network (actor or critic)."""
+    """Accumulates the step records of one ``train()`` call for one network (actor or critic).
+
+    :param losses: the loss before every recorded step
+    :param step_sizes: the step size of every accepted step
+    :param backtracks: the line-search shrinks of every step
+    :param grad_norms: the gradient norm of every accepted step
+    :param failures: the rejected steps for any reason but a non-finite value
+    :param nonfinite: the steps rejected because a loss or gradient was not finite
+    """
 
     losses: list[float] = field(default_factory=list)
     step_sizes: list[float] = field(default_factory=list)

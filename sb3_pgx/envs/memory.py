@@ -52,12 +52,24 @@ class CueMemoryEnv(gym.Env):
         return {"privileged_state": np.array([self._cue, self._t / self.delay], np.float32)}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Draw a new cue and show it.
+
+        :param seed: seeds the env's generator (gymnasium's)
+        :param options: unused
+        :return: the first observation ``[cue, 0]`` and the info (with ``"privileged_state"``)
+        """
         super().reset(seed=seed)
         self._cue = float(self.np_random.choice([-1.0, 1.0]))
         self._t = 0
         return self._obs(), self._info()
 
     def step(self, action):
+        """Advance one step; at the query step, score ``action`` and end the episode.
+
+        :param action: an integer (Discrete(2)) or an array of one number; only the query step's action counts
+        :return: ``(observation, reward, terminated, truncated, info)``; ``info`` has ``"privileged_state"``,
+            and ``"is_success"`` at the query step
+        """
         reward, info = 0.0, {}
         terminated = self._t == self.delay
         if terminated:

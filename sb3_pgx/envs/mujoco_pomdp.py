@@ -61,6 +61,12 @@ class HideVelocityWrapper(gym.Wrapper):
         return info
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Reset the env; when privileged, first draw new mass factors and scale the body masses.
+
+        :param seed: seeds the env and (privileged) the generator of the mass factors
+        :param options: passed to the env's ``reset``
+        :return: the velocity-free observation and the info (with ``"privileged_state"`` when privileged)
+        """
         if self.privileged:
             if seed is not None:
                 self._rng = np.random.default_rng(seed)
@@ -73,10 +79,21 @@ class HideVelocityWrapper(gym.Wrapper):
         return obs[self._keep], self._privileged(obs, info)
 
     def step(self, action):
+        """Step the env; the observation loses its velocities.
+
+        :param action: the env's action
+        :return: ``(observation, reward, terminated, truncated, info)``, ``info`` with ``"privileged_state"``
+            when privileged
+        """
         obs, reward, terminated, truncated, info = self.env.step(action)
         return obs[self._keep], reward, terminated, truncated, self._privileged(obs, info)
 
 
 def make_pomdp_env(task: str, privileged: bool = False, **kwargs: Any) -> gym.Env:
-    """``gym.make("<task>-v5", **kwargs)`` wrapped by :class:`HideVelocityWrapper`."""
+    """``gym.make("<task>-v5", **kwargs)`` wrapped by :class:`HideVelocityWrapper`.
+
+    :param task: a MuJoCo task, a key of :data:`HIDDEN_LAYOUT` (``"Hopper"``, ``"Walker2d"``, ...)
+    :param privileged: randomise the body masses and report the privileged state
+    :param kwargs: passed to ``gym.make``
+    """
     return HideVelocityWrapper(gym.make(f"{task}-v5", **kwargs), task, privileged)

@@ -8,7 +8,11 @@ import torch as th
 
 
 def rademacher_like(t: th.Tensor, generator: th.Generator | None = None) -> th.Tensor:
-    """A tensor of i.i.d. +-1 entries with the shape, dtype and device of ``t``."""
+    """A tensor of i.i.d. +-1 entries with the shape, dtype and device of ``t``.
+
+    :param t: the tensor whose shape, dtype and device are copied (its values are not read)
+    :param generator: random generator (None: torch's global one); it must be on ``t``'s device
+    """
     bits = th.randint(0, 2, t.shape, generator=generator, device=t.device)
     return bits.to(t.dtype).mul_(2).sub_(1)
 

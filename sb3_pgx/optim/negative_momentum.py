@@ -80,6 +80,10 @@ class NegativeMomentum(th.optim.Optimizer):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's ``load_state_dict`` plus the counters (0 when the state dict has none).
+
+        :param state_dict: a state dict from :meth:`state_dict` (or a plain torch one)
+        """
         state_dict = dict(state_dict)
         counters = state_dict.pop("counters", {})
         super().load_state_dict(state_dict)
@@ -88,6 +92,8 @@ class NegativeMomentum(th.optim.Optimizer):
 
     @property
     def acceptance_rate(self) -> float:
+        """The fraction of the steps taken (skipped non-finite ones excluded) whose extrapolation was accepted
+        (0 before any step)."""
         return self.n_accepted / max(1, self.n_steps)
 
     def _params(self) -> list[th.Tensor]:
@@ -95,6 +101,14 @@ class NegativeMomentum(th.optim.Optimizer):
 
     @th.no_grad()
     def step(self, closure: Callable[[], th.Tensor] | None = None) -> th.Tensor:  # type: ignore[override]
+        """One SPG-NM step (see the class); a non-finite loss, gradient or ``theta_t`` leaves the parameters
+        unchanged and counts in ``n_nonfinite``.
+
+        :param closure: returns the loss at the current parameters without calling ``backward`` (required: a
+            RuntimeError without it); called once with gradients, then, when the extrapolation is finite,
+            twice under ``no_grad`` for the check
+        :return: the loss at the parameters the step started from
+        """
         if closure is None:
             raise RuntimeError(
                 "NegativeMomentum needs step(closure): the closure's loss decides the acceptance check"

@@ -36,7 +36,16 @@ MAX_KL_RESCALE = 10.0
 @dataclass
 class NPGStats(TrainContext):
     """Per-step diagnostics of one ``train()`` call (the context :meth:`Rank1NPG._prepare_train` hands the
-    actor's update and its logging)."""
+    actor's update and its logging).
+
+    :param step_sizes: the step size taken by every accepted step (after ``kl_rescale`` and backtracking)
+    :param predicted_kl: the rank-1 model's KL of every accepted step, ``step^2 g^T F^-1 g / 2``
+    :param actual_kl: the measured KL of every accepted step
+    :param direction_norms: the norm of every natural direction computed
+    :param quadratics: ``g^T F^-1 g`` of every natural direction computed
+    :param score_sq_norms: the mean ``||u||^2`` of the score(s) in F, for every natural direction computed
+    :param not_ascent: the steps skipped because ``g^T F^-1 g <= 0`` (``step_rule="kl"``)
+    """
 
     step_sizes: list[float] = field(default_factory=list)
     predicted_kl: list[float] = field(default_factory=list)
@@ -165,6 +174,7 @@ class Rank1NPG(SplitActorCriticAlgorithm):
     :param critic_batch_size: critic minibatch size (``None``: the whole rollout)
     :param n_critic_epochs: critic passes per iteration
     :param normalize_advantage: standardise the advantages per minibatch
+    :param _init_setup_model: build the networks now
     :param kwargs: the remaining SB3 / critic parameters of
         :class:`sb3_pgx.common.actor_critic.SplitActorCriticAlgorithm` (``critic_inner_loop``,
         ``max_grad_norm`` of the critic, ``use_sde``, ``sde_sample_freq``, ``rollout_buffer_class``,

@@ -93,7 +93,12 @@ REDUCTION_SCALES: dict[str, Callable[[int], float]] = {"mean": lambda n: 1.0 / n
 
 class RK2Method(NamedTuple):
     """A two-stage explicit Runge-Kutta rule: where the second stage is (``stage(lr)`` along k1) and how the
-    stages combine (``combine(start, k1, k2, lr)``)."""
+    stages combine (``combine(start, k1, k2, lr)``).
+
+    :param stage: maps the step size to the distance along k1 at which k2 is evaluated (Heun: ``lr``,
+        midpoint: ``lr / 2``)
+    :param combine: maps ``(start, k1, k2, lr)`` of one parameter tensor to its new value
+    """
 
     stage: Callable[[float], float]
     combine: Callable[[th.Tensor, th.Tensor, th.Tensor, float], th.Tensor]

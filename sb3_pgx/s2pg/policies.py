@@ -106,24 +106,42 @@ class JointDistribution:
         return th.distributions.Categorical(logits=self.a_param)
 
     def action_log_prob(self, actions: th.Tensor) -> th.Tensor:
+        """``log pi^a(a|.)``.
+
+        :param actions: the ``a`` part of joint actions (categorical: one column holding the action index)
+        """
         if self.discrete:
             return self._categorical().log_prob(actions[..., 0].round().long())
         return gaussian_log_prob(actions, self.a_param, self.a_log_std)
 
     def z_log_prob(self, z_next: th.Tensor) -> th.Tensor:
+        """``log q(z'|.)``.
+
+        :param z_next: the ``z'`` part of joint actions
+        """
         return gaussian_log_prob(z_next, self.z_mean, self.z_log_std)
 
     def log_prob(self, joint: th.Tensor) -> th.Tensor:
+        """The joint ``log pi^a(a|.) + log q(z'|.)``.
+
+        :param joint: joint actions ``[a; z']``
+        """
         return self.action_log_prob(joint[..., : self.a_width]) + self.z_log_prob(joint[..., self.a_width :])
 
     def z_entropy(self) -> th.Tensor:
+        """The entropy of ``q(z'|.)``."""
         return gaussian_entropy(self.z_log_std)
 
     def entropy(self) -> th.Tensor:
+        """The joint entropy, the sum of those of ``a`` and ``z'``."""
         a_entropy = self._categorical().entropy() if self.discrete else gaussian_entropy(self.a_log_std)
         return a_entropy + self.z_entropy()
 
     def get_actions(self, deterministic: bool = False) -> th.Tensor:
+        """A sample of joint actions ``[a; z']`` (a categorical ``a`` as one float column).
+
+        :param deterministic: the modes instead of samples (the means; the most likely discrete action)
+        """
         if self.discrete:
             a = self.a_param.argmax(-1) if deterministic else self._categorical().sample()
             a = a.unsqueeze(-1).float()
@@ -258,30 +276,58 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         return self._distribution(o, z, prev), self.value_head(th.cat([o, z, prev], dim=-1))
 
     def get_distribution(self, obs: PyTorchObs) -> JointDistribution:  # type: ignore[override]
+        """The joint distribution of ``(a, z')``.
+
+        :param obs: the augmented observations
+        """
         return self._distribution(*self._split_obs(obs))
 
     def predict_values(self, obs: PyTorchObs) -> th.Tensor:
+        """``V(o, z, a_prev)``.
+
+        :param obs: the augmented observations
+        """
         return self.value_head(th.cat(self._split_obs(obs), dim=-1))
 
     def forward(self, obs: PyTorchObs, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        """Act: joint actions, values and joint log-probabilities (SB3's rollout call).
+
+        :param obs: the augmented observations
+        :param deterministic: the means (the most likely discrete action) instead of samples
+        :return: ``(actions, values, log_prob)``
+        """
         dist, values = self._distribution_and_values(obs)
         actions = dist.get_actions(deterministic)
         return actions, values, dist.log_prob(actions)
 
     def evaluate_actions(self, obs: PyTorchObs, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        """Values, joint log-probabilities and joint entropies (SB3's ``train`` call).
+
+        :param obs: the augmented observations
+        :param actions: joint actions ``[a; z']``
+        :return: ``(values, log_prob, entropy)``
+        """
         dist, values = self._distribution_and_values(obs)
         return values, dist.log_prob(actions), dist.entropy()
 
     def evaluate_factored(
         self, obs: PyTorchObs, actions: th.Tensor
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
-        """``(V, log pi^a(a|.), log q(z'|.), joint entropy)`` of joint actions ``[a; z']``."""
+        """``(V, log pi^a(a|.), log q(z'|.), joint entropy)`` of joint actions ``[a; z']``.
+
+        :param obs: the augmented observations
+        :param actions: joint actions ``[a; z']``
+        """
         dist, values = self._distribution_and_values(obs)
         a, z_next = actions[..., : dist.a_width], actions[..., dist.a_width :]
         return values, dist.action_log_prob(a), dist.z_log_prob(z_next), dist.entropy()
 
     def z_log_prob(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
-        """``log q(z'|o, z, a_prev)`` of the ``z'`` part of joint actions."""
+        """``log q(z'|o, z, a_prev)`` of the ``z'`` part of joint actions.
+
+        :param obs: the augmented observations
+        :param actions: joint actions ``[a; z']``
+        """
         dist = self.get_distribution(obs)
         return dist.z_log_prob(actions[..., dist.a_width :])
 
@@ -332,7 +378,10 @@ class StatefulActor(nn.Module):
 
     def action_log_prob(self, obs: dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
         """Reparameterised joint sample ``[a; z']``, ``log pi^a(a|.)``, ``log q(z'|.)`` and ``sigma_z``
-        (SAC)."""
+        (SAC).
+
+        :param obs: the augmented observations
+        """
         z_mean, head = self._heads(obs)
         mu_a, log_std_a, log_std_z = th.split(head, [self.action_dim, self.action_dim, self.z_dim], dim=-1)
         log_std_a = log_std_a.clamp(LOG_STD_MIN, LOG_STD_MAX)
@@ -342,6 +391,12 @@ class StatefulActor(nn.Module):
         return th.cat([a, z_next], dim=-1), log_prob_a, log_prob_z, log_std_z.exp()
 
     def forward(self, obs: dict[str, th.Tensor], deterministic: bool = True) -> th.Tensor:
+        """Joint actions ``[a; z']`` in [-1, 1]: TD3 ``[tanh(head); h']`` (``deterministic`` is ignored); SAC
+        ``[tanh(mu_a); tanh(h')]``, or a sample when not ``deterministic``.
+
+        :param obs: the augmented observations
+        :param deterministic: (SAC) the squashed means instead of a sample
+        """
         z_mean, head = self._heads(obs)
         if not self.stochastic:
             return th.cat([th.tanh(head), z_mean], dim=-1)
@@ -379,10 +434,20 @@ class StatefulCritic(nn.Module):
         return th.cat([flat_obs(obs[k], space) for k, space in self.spaces.items()] + [actions], dim=-1)
 
     def forward(self, obs: dict[str, th.Tensor], actions: th.Tensor) -> tuple[th.Tensor, ...]:
+        """Every Q network's value, each of shape ``(batch, 1)``.
+
+        :param obs: the augmented observations
+        :param actions: joint actions ``[a; z']``
+        """
         x = self._input(obs, actions)
         return tuple(q(x) for q in self.q_networks)
 
     def q1_forward(self, obs: dict[str, th.Tensor], actions: th.Tensor) -> th.Tensor:
+        """The first Q network's value (TD3's actor loss).
+
+        :param obs: the augmented observations
+        :param actions: joint actions ``[a; z']``
+        """
         return self.q_networks[0](self._input(obs, actions))
 
 
@@ -473,12 +538,21 @@ class S2PGOffPolicy(AugmentedObservationPolicy, BasePolicy):
         return data
 
     def forward(self, obs: PyTorchObs, deterministic: bool = False) -> th.Tensor:
+        """The actor's joint actions ``[a; z']``.
+
+        :param obs: the augmented observations
+        :param deterministic: (SAC) the squashed means instead of a sample
+        """
         return self._predict(obs, deterministic)
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
         return self.actor(observation, deterministic=deterministic)  # type: ignore[arg-type]
 
     def set_training_mode(self, mode: bool) -> None:
+        """Put the actor and the critic (not the targets) in training or evaluation mode.
+
+        :param mode: True: training mode
+        """
         self.actor.train(mode)
         self.critic.train(mode)
         self.training = mode
@@ -486,7 +560,13 @@ class S2PGOffPolicy(AugmentedObservationPolicy, BasePolicy):
 
 class S2PGSACPolicy(S2PGOffPolicy):
     """:class:`S2PGOffPolicy` with the stochastic (SAC) actor, head ``[256]``. ``n_features`` defaults to 128
-    (official: 256), which keeps an update within ~1.2x of SB3's SAC on CPU (see docs/s2pg.md)."""
+    (official: 256), which keeps an update within ~1.2x of SB3's SAC on CPU (see docs/s2pg.md).
+
+    :param args: :class:`S2PGOffPolicy`'s positional arguments (``observation_space``, ``action_space``,
+        ``lr_schedule``)
+    :param n_features: embedding width of the actor
+    :param kwargs: :class:`S2PGOffPolicy`'s keyword arguments (``stochastic`` is set to True)
+    """
 
     def __init__(self, *args: Any, n_features: int = 128, **kwargs: Any) -> None:
         kwargs["stochastic"] = True
@@ -495,7 +575,13 @@ class S2PGSACPolicy(S2PGOffPolicy):
 
 class S2PGTD3Policy(S2PGOffPolicy):
     """:class:`S2PGOffPolicy` with the deterministic (TD3) actor; official widths: features 128, linear
-    head."""
+    head.
+
+    :param args: :class:`S2PGOffPolicy`'s positional arguments (``observation_space``, ``action_space``,
+        ``lr_schedule``)
+    :param n_features: embedding width of the actor
+    :param kwargs: :class:`S2PGOffPolicy`'s keyword arguments (``stochastic`` is set to False)
+    """
 
     def __init__(self, *args: Any, n_features: int = 128, **kwargs: Any) -> None:
         kwargs["stochastic"] = False

@@ -273,6 +273,14 @@ class S2PGSAC(AtomicSaveMixin, StatefulOffPolicyMixin, SAC):
         return result, sample
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
+        """Per gradient step, on one replay minibatch: a guarded actor step; if it was taken, the
+        temperatures' step; the critic's step, with the target's Polyak update after an accepted one (every
+        ``target_update_interval`` steps); and, if the actor step was taken, the refresh of the minibatch's
+        ``z'`` with the actor's sample. Then the logs.
+
+        :param gradient_steps: the number of gradient steps
+        :param batch_size: the replay minibatch size
+        """
         self.policy.set_training_mode(True)
         optimizers = [self.actor.optimizer, self.critic.optimizer]
         optimizers += [o for o in (self.ent_coef_optimizer, self.z_ent_coef_optimizer) if o is not None]

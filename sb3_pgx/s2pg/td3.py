@@ -193,6 +193,13 @@ class S2PGTD3(AtomicSaveMixin, StatefulOffPolicyMixin, TD3):
         polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        """Per gradient step, on one replay minibatch: a guarded critic step on the smoothed target; every
+        ``policy_delay`` steps, the actor's step and, when both steps were taken, the targets' Polyak updates;
+        and the refresh of the minibatch's ``z'`` with the current kernel's mean. Then the logs.
+
+        :param gradient_steps: the number of gradient steps
+        :param batch_size: the replay minibatch size
+        """
         self.policy.set_training_mode(True)
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
         actor_log, critic_log = StepLog(), StepLog()

@@ -126,17 +126,31 @@ def from_gymnasium(
 
 def cliff_world(gamma: float = 0.9, terminal: str = "absorb") -> TabularMDP:
     """Gymnasium's CliffWalking (4 x 12, 48 states, 4 actions; -1 per step, -100 and back to start at the
-    cliff)."""
+    cliff).
+
+    :param gamma: discount factor in [0, 1)
+    :param terminal: ``"absorb"`` or ``"reset"``: what reaching the goal leads to (see :func:`from_gymnasium`)
+    """
     return from_gymnasium("CliffWalking-v1", gamma=gamma, terminal=terminal, name="CliffWorld")
 
 
 def frozen_lake(gamma: float = 0.9, terminal: str = "absorb", is_slippery: bool = True) -> TabularMDP:
-    """Gymnasium's FrozenLake 4 x 4 (16 states, 4 actions; reward 1 at the goal, holes and goal terminal)."""
+    """Gymnasium's FrozenLake 4 x 4 (16 states, 4 actions; reward 1 at the goal, holes and goal terminal).
+
+    :param gamma: discount factor in [0, 1)
+    :param terminal: ``"absorb"`` or ``"reset"``: what a hole or the goal leads to (see
+        :func:`from_gymnasium`)
+    :param is_slippery: gymnasium's slippery ice (an action moves in the intended direction with probability
+        1/3)
+    """
     return from_gymnasium(
         "FrozenLake-v1", gamma=gamma, terminal=terminal, name="FrozenLake", is_slippery=is_slippery
     )
 
 
 def uniform_logits(mdp: TabularMDP) -> np.ndarray:
-    """``theta = 0``: the uniform policy (the SPMA paper's initialisation)."""
+    """``theta = 0``: the uniform policy (the SPMA paper's initialisation).
+
+    :param mdp: the MDP whose ``(S, A)`` shape the logits take
+    """
     return np.zeros((mdp.n_states, mdp.n_actions))

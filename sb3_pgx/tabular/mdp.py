@@ -79,26 +79,40 @@ class TabularMDP:
 
     @property
     def n_states(self) -> int:
+        """S, the number of states."""
         return self.P.shape[0]
 
     @property
     def n_actions(self) -> int:
+        """A, the number of actions."""
         return self.P.shape[1]
 
 
 class Evaluation(NamedTuple):
-    """Exact quantities of a batch of policies (leading dimension B)."""
+    """Exact quantities of a batch of policies (leading dimension B).
 
-    pi: np.ndarray  #: (B, S, A)
-    V: np.ndarray  #: (B, S)
-    Q: np.ndarray  #: (B, S, A)
-    adv: np.ndarray  #: (B, S, A)
-    d: np.ndarray  #: (B, S) discounted visitation from rho
-    J: np.ndarray  #: (B,) objective rho^T V
+    :param pi: the policies, shape ``(B, S, A)``
+    :param V: their state values, shape ``(B, S)``
+    :param Q: their action values, shape ``(B, S, A)``
+    :param adv: their advantages ``Q - V``, shape ``(B, S, A)``
+    :param d: their discounted visitation from ``rho``, shape ``(B, S)``
+    :param J: their objective ``rho^T V``, shape ``(B,)``
+    """
+
+    pi: np.ndarray
+    V: np.ndarray
+    Q: np.ndarray
+    adv: np.ndarray
+    d: np.ndarray
+    J: np.ndarray
 
 
 def as_batch(theta: np.ndarray, mdp: TabularMDP) -> np.ndarray:
-    """Logits as a float64 ``(B, S, A)`` array (a single ``(S, A)`` table becomes B = 1)."""
+    """Logits as a float64 ``(B, S, A)`` array (a single ``(S, A)`` table becomes B = 1).
+
+    :param theta: logits of shape ``(S, A)`` or ``(B, S, A)`` (any other shape raises a ValueError)
+    :param mdp: the MDP that gives ``(S, A)``
+    """
     theta = np.asarray(theta, dtype=np.float64)
     if theta.ndim == 2:
         theta = theta[None]
@@ -112,7 +126,10 @@ def as_batch(theta: np.ndarray, mdp: TabularMDP) -> np.ndarray:
 
 def softmax(theta: np.ndarray) -> np.ndarray:
     """Row-wise softmax over the last axis; ``-inf`` logits are allowed (probability 0) if a row has a finite
-    one."""
+    one.
+
+    :param theta: logits, any shape (the last axis indexes the actions)
+    """
     with np.errstate(over="ignore", invalid="ignore"):  # logits near the float limit (SPG-NM) saturate to 0/1
         z = np.exp(theta - theta.max(axis=-1, keepdims=True))
     return z / z.sum(axis=-1, keepdims=True)
@@ -124,25 +141,42 @@ def _transition_matrix(mdp: TabularMDP, pi: np.ndarray) -> np.ndarray:
 
 
 def values(mdp: TabularMDP, pi: np.ndarray) -> np.ndarray:
-    """``V^pi`` for a batch of policies ``(B, S, A)``: one batched linear solve."""
+    """``V^pi`` for a batch of policies ``(B, S, A)``: one batched linear solve.
+
+    :param mdp: the MDP
+    :param pi: the policies' probabilities, shape ``(B, S, A)``
+    :return: the values, shape ``(B, S)``
+    """
     m = mdp._eye - mdp.gamma * _transition_matrix(mdp, pi)
     r_pi = (pi * mdp.r).sum(axis=-1)
     return np.linalg.solve(m, r_pi[..., None])[..., 0]
 
 
 def objective(mdp: TabularMDP, theta: np.ndarray) -> np.ndarray:
-    """``J(theta) = rho^T V^{pi_theta}``, shape ``(B,)``."""
+    """``J(theta) = rho^T V^{pi_theta}``, shape ``(B,)``.
+
+    :param mdp: the MDP
+    :param theta: logits of shape ``(S, A)`` or ``(B, S, A)``
+    """
     return objective_batch(mdp, as_batch(theta, mdp))
 
 
 def objective_batch(mdp: TabularMDP, theta: np.ndarray) -> np.ndarray:
     """:func:`objective` without the shape check (``theta`` already ``(B, S, A)`` float64; the methods' hot
-    path)."""
+    path).
+
+    :param mdp: the MDP
+    :param theta: logits, a float64 array of shape ``(B, S, A)``
+    """
     return values(mdp, softmax(theta)) @ mdp.rho
 
 
 def evaluate_policy(mdp: TabularMDP, pi: np.ndarray) -> Evaluation:
-    """V, Q, advantages, visitation and J of a batch of policies, with one batched matrix inverse."""
+    """V, Q, advantages, visitation and J of a batch of policies, with one batched matrix inverse.
+
+    :param mdp: the MDP
+    :param pi: the policies' probabilities, shape ``(B, S, A)``
+    """
     inv = np.linalg.inv(mdp._eye - mdp.gamma * _transition_matrix(mdp, pi))
     r_pi = (pi * mdp.r).sum(axis=-1)
     V = (inv @ r_pi[..., None])[..., 0]
@@ -154,25 +188,47 @@ def evaluate_policy(mdp: TabularMDP, pi: np.ndarray) -> Evaluation:
 
 def evaluate(mdp: TabularMDP, theta: np.ndarray) -> Evaluation:
     """:func:`evaluate_policy` of the softmax policies of the logits ``theta`` (``(S, A)`` or ``(B, S,
-    A)``)."""
+    A)``).
+
+    :param mdp: the MDP
+    :param theta: logits of shape ``(S, A)`` or ``(B, S, A)``
+    """
     return evaluate_policy(mdp, softmax(as_batch(theta, mdp)))
 
 
 def policy_gradient(mdp: TabularMDP, theta: np.ndarray) -> np.ndarray:
-    """Exact ``dJ/dtheta``, shape ``(B, S, A)``."""
+    """Exact ``dJ/dtheta``, shape ``(B, S, A)``.
+
+    :param mdp: the MDP
+    :param theta: logits of shape ``(S, A)`` or ``(B, S, A)``
+    """
     ev = evaluate(mdp, theta)
     return softmax_gradient(mdp, ev)
 
 
 def softmax_gradient(mdp: TabularMDP, ev: Evaluation) -> np.ndarray:
-    """``d(s) pi(a|s) A(s, a) / (1 - gamma)`` from an :class:`Evaluation`."""
+    """``d(s) pi(a|s) A(s, a) / (1 - gamma)`` from an :class:`Evaluation`.
+
+    :param mdp: the MDP (for ``gamma``)
+    :param ev: the evaluation of the policies at which the gradient is taken
+    :return: the exact softmax policy gradient, shape ``(B, S, A)``
+    """
     return ev.d[..., None] * ev.pi * ev.adv / (1.0 - mdp.gamma)
 
 
 class OptimalSolution(NamedTuple):
-    V: np.ndarray  #: (S,) optimal values
-    pi: np.ndarray  #: (S, A) a deterministic optimal policy
-    J: float  #: rho^T V*
+    """What :func:`policy_iteration` finds.
+
+    :param V: the optimal values ``V*``, shape ``(S,)``
+    :param pi: a deterministic optimal policy (one-hot rows), shape ``(S, A)``
+    :param J: the optimal objective ``rho^T V*``
+    :param n_iterations: the iterations (policy evaluations) run, the last one, which left the policy
+        unchanged, included
+    """
+
+    V: np.ndarray
+    pi: np.ndarray
+    J: float
     n_iterations: int
 
 

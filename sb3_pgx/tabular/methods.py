@@ -91,8 +91,11 @@ class TabularMethod:
     ) -> None:
         """Start from ``theta0`` (``(S, A)``, tiled over the batch, or ``(B, S, A)``).
 
+        :param mdp: the MDP to optimise on
+        :param theta0: the initial logits, ``(S, A)`` or ``(B, S, A)``
         :param batch_size: B when ``theta0`` is one table (defaults to the length of the per-run
             hyperparameters, or 1)
+        :param seed: seed of the sampled-gradient oracle's generator
         """
         theta = as_batch(theta0, mdp)
         sizes = {len(v) for v in self._per_run_params() if v.ndim == 1}
@@ -121,6 +124,7 @@ class TabularMethod:
 
     @property
     def batch_size(self) -> int:
+        """B, the number of runs."""
         return self.theta.shape[0]
 
     # ------------------------------------------------------------------ oracles
@@ -138,7 +142,11 @@ class TabularMethod:
 
     def advantage_estimate(self, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
         """``(A_hat, row_mask)``: the exact advantages and all rows, or the importance-weighted one-pair
-        estimate and the visited row."""
+        estimate and the visited row.
+
+        :param ev: the evaluation of the current policies (the sampled oracle draws its pair from it)
+        :return: ``A_hat`` of shape ``(B, S, A)`` and the ``(B, S)`` mask of the rows it covers
+        """
         if self.gradient == "exact":
             return ev.adv, np.ones(ev.adv.shape[:2], dtype=bool)
         s, a = self._sample_pairs(ev)
@@ -150,7 +158,10 @@ class TabularMethod:
         return a_hat, mask
 
     def gradient_at(self, theta: np.ndarray) -> tuple[np.ndarray, Evaluation]:
-        """The (exact or sampled) policy gradient at ``theta`` and the evaluation it came from."""
+        """The (exact or sampled) policy gradient at ``theta`` and the evaluation it came from.
+
+        :param theta: logits, shape ``(B, S, A)``
+        """
         assert self.mdp is not None
         ev = evaluate_policy(self.mdp, softmax(theta))
         if self.gradient == "exact":
@@ -214,6 +225,8 @@ class SPMA(TabularMethod):
     the factor at ``floor`` and renormalise, and count the affected runs in ``n_floored`` (a reconstruction:
     the paper leaves that regime undefined). The logits kept are ``log pi``.
 
+    :param eta: step size, a positive number or one per run
+    :param gradient: ``"exact"`` or ``"sampled"`` (see :class:`TabularMethod`)
     :param floor: the smallest multiplicative factor allowed (> 0)
     """
 
@@ -250,6 +263,8 @@ class PGHeavyBall(TabularMethod):
     """PG with heavy-ball momentum (the APG repo's PG-HB): ``theta_{t+1} = theta_t + eta g(theta_t) + beta
     (theta_t - theta_{t-1})``.
 
+    :param eta: step size, a positive number or one per run
+    :param gradient: ``"exact"`` or ``"sampled"`` (see :class:`TabularMethod`)
     :param beta: momentum coefficient (the repo's constant 0.5)
     """
 
@@ -277,6 +292,8 @@ class PGAdam(TabularMethod):
     """PG with Adam (ascent), as in the APG repo: ``betas=(0.9, 0.9999)``, ``eps=1e-8``; ``eta`` is Adam's
     alpha (the repo uses 1e-3, independent of PG's step size).
 
+    :param eta: Adam's alpha, a positive number or one per run
+    :param gradient: ``"exact"`` or ``"sampled"`` (see :class:`TabularMethod`)
     :param betas: Adam's (beta1, beta2)
     :param eps: Adam's epsilon
     """
@@ -325,13 +342,22 @@ class _ExtrapolationMethod(TabularMethod):
         self.omega = self.theta.copy()  # omega(t-1)
 
     def step_size(self) -> np.ndarray:
+        """The step size of this iteration's gradient step from omega (a scalar or one per run)."""
         raise NotImplementedError
 
     def extrapolate(self, theta_t: np.ndarray, theta_prev: np.ndarray) -> np.ndarray:
+        """The extrapolated point phi.
+
+        :param theta_t: theta(t), this iteration's gradient step from omega(t-1)
+        :param theta_prev: theta(t-1)
+        """
         raise NotImplementedError
 
     def reference_point(self, theta_t: np.ndarray) -> np.ndarray | None:
-        """The logits whose J phi must match (None: accept every finite phi)."""
+        """The logits whose J phi must match (None: accept every finite phi).
+
+        :param theta_t: theta(t), this iteration's gradient step from omega(t-1)
+        """
         raise NotImplementedError
 
     def _step(self) -> None:
@@ -363,7 +389,11 @@ class _ExtrapolationMethod(TabularMethod):
 
     @staticmethod
     def momentum(theta_t: np.ndarray, theta_prev: np.ndarray) -> np.ndarray:
-        """``theta(t) - theta(t-1)`` with non-finite entries zeroed (as the APG code does)."""
+        """``theta(t) - theta(t-1)`` with non-finite entries zeroed (as the APG code does).
+
+        :param theta_t: theta(t)
+        :param theta_prev: theta(t-1)
+        """
         with np.errstate(invalid="ignore"):
             m = theta_t - theta_prev
         finite = np.isfinite(m)
@@ -373,9 +403,12 @@ class _ExtrapolationMethod(TabularMethod):
 class APG(_ExtrapolationMethod):
     """Accelerated policy gradient with the monotone restart of the official code (Chen et al., ICML 2024)::
 
-        theta(t) = omega(t-1) + 0.5 eta t/(t+1) g(omega(t-1)) phi(t)   = theta(t) + (t-1)/(t+2) (theta(t) -
-        theta(t-1)) omega(t) = phi(t) if J(phi(t)) + 1e-12 >= J_ref else theta(t)
+        theta(t) = omega(t-1) + 0.5 eta t/(t+1) g(omega(t-1))
+        phi(t)   = theta(t) + (t-1)/(t+2) (theta(t) - theta(t-1))
+        omega(t) = phi(t) if J(phi(t)) + 1e-12 >= J_ref else theta(t)
 
+    :param eta: step size, a positive number or one per run
+    :param gradient: ``"exact"`` or ``"sampled"`` (see :class:`TabularMethod`)
     :param check_reference: ``"previous"`` (J(theta(t-1)), the official code) or ``"current"`` (J(theta(t)),
         the paper's Algorithm 1); the reference notes found both give the same curves on the four benchmark
         tasks
@@ -398,12 +431,22 @@ class APG(_ExtrapolationMethod):
         self.monotone = monotone
 
     def step_size(self) -> np.ndarray:
+        """``0.5 eta t/(t+1)``."""
         return 0.5 * self.eta * self.t / (self.t + 1)
 
     def extrapolate(self, theta_t: np.ndarray, theta_prev: np.ndarray) -> np.ndarray:
+        """``phi(t) = theta(t) + (t-1)/(t+2) (theta(t) - theta(t-1))``.
+
+        :param theta_t: theta(t)
+        :param theta_prev: theta(t-1)
+        """
         return theta_t + (self.t - 1) / (self.t + 2) * self.momentum(theta_t, theta_prev)
 
     def reference_point(self, theta_t: np.ndarray) -> np.ndarray | None:
+        """theta(t-1) or theta(t) (``check_reference``); None without the check (``monotone=False``).
+
+        :param theta_t: theta(t)
+        """
         if not self.monotone:
             return None
         return self.theta_prev if self.check_reference == "previous" else theta_t
@@ -428,6 +471,8 @@ class SPGNM(_ExtrapolationMethod):
     t/(t+1)``; ``"constant"`` uses ``eta``. Non-finite momentum entries are zeroed and a non-finite J(phi)
     rejects phi (with lam >= 1e3 the logits grow geometrically on every accepted extrapolation).
 
+    :param eta: step size, a positive number or one per run
+    :param gradient: ``"exact"`` or ``"sampled"`` (see :class:`TabularMethod`)
     :param lam: the momentum weight lambda (a positive number or one per run); the paper's range is 1e3..1e5
     :param rule: ``"A"`` or ``"B"``
     :param schedule: ``"apg"`` or ``"constant"``
@@ -455,9 +500,15 @@ class SPGNM(_ExtrapolationMethod):
         return [self.eta, self.lam]
 
     def step_size(self) -> np.ndarray:
+        """``0.5 eta t/(t+1)`` (``schedule="apg"``) or ``eta`` (``"constant"``)."""
         return 0.5 * self.eta * self.t / (self.t + 1) if self.schedule == "apg" else self.eta
 
     def extrapolate(self, theta_t: np.ndarray, theta_prev: np.ndarray) -> np.ndarray:
+        """phi(t) by rule ``"A"`` or ``"B"`` (see the class).
+
+        :param theta_t: theta(t)
+        :param theta_prev: theta(t-1)
+        """
         lam = _per_run(self.lam)
         with np.errstate(over="ignore", invalid="ignore"):
             if self.rule == "A":
@@ -465,6 +516,10 @@ class SPGNM(_ExtrapolationMethod):
             return lam * theta_t + (1.0 - lam) * self.momentum(theta_t, theta_prev)
 
     def reference_point(self, theta_t: np.ndarray) -> np.ndarray:
+        """theta(t): phi is accepted when it is at least as good as the new iterate.
+
+        :param theta_t: theta(t)
+        """
         return theta_t
 
 

@@ -12,7 +12,12 @@ from sb3_pgx.tabular.methods import TabularMethod
 
 
 def log_checkpoints(n_iterations: int, per_decade: int = 20) -> np.ndarray:
-    """0, 1, and about ``per_decade`` log-spaced iterations per decade up to ``n_iterations`` (inclusive)."""
+    """0, 1, and about ``per_decade`` log-spaced iterations per decade up to ``n_iterations`` (inclusive).
+
+    :param n_iterations: the last iteration (>= 1)
+    :param per_decade: the number of log-spaced points per decade (before rounding merges duplicates)
+    :return: sorted unique int64 iterations, starting with 0 and ending with ``n_iterations``
+    """
     if n_iterations < 1:
         raise ValueError(f"n_iterations must be >= 1; got {n_iterations!r}")
     n_points = max(2, int(np.ceil(np.log10(n_iterations) * per_decade)) + 1)
@@ -22,24 +27,33 @@ def log_checkpoints(n_iterations: int, per_decade: int = 20) -> np.ndarray:
 
 @dataclass
 class RunResult:
-    """Sub-optimality gaps ``J* - J(theta_t)`` at ``iterations`` for every run in the batch."""
+    """Sub-optimality gaps ``J* - J(theta_t)`` at ``iterations`` for every run in the batch.
+
+    :param method: the method's name
+    :param mdp: the MDP's name
+    :param iterations: the K iterations at which the gaps were evaluated, shape ``(K,)``
+    :param gaps: the gaps, shape ``(K, B)``
+    :param accept_rate: per run, the fraction of iterations whose extrapolation was accepted (NaN if not
+        applicable), shape ``(B,)``
+    :param n_nonfinite: per run, the iterations whose non-finite new iterate was rejected, shape ``(B,)``
+    :param seconds: wall-clock time of the iterations
+    :param theta: the final logits, shape ``(B, S, A)``
+    :param cpu_seconds: CPU time of this process over the iterations (robust to a shared machine)
+    """
 
     method: str
     mdp: str
-    iterations: np.ndarray  #: (K,)
-    gaps: np.ndarray  #: (K, B)
-    accept_rate: (
-        np.ndarray
-    )  #: (B,) fraction of iterations whose extrapolation was accepted (NaN if not applicable)
-    n_nonfinite: np.ndarray  #: (B,)
-    seconds: float  #: wall-clock time of the iterations
-    theta: np.ndarray  #: (B, S, A) final logits
+    iterations: np.ndarray
+    gaps: np.ndarray
+    accept_rate: np.ndarray
+    n_nonfinite: np.ndarray
+    seconds: float
+    theta: np.ndarray
 
-    cpu_seconds: float = float(
-        "nan"
-    )  #: CPU time of this process over the iterations (robust to a shared machine)
+    cpu_seconds: float = float("nan")
 
     def final_gap(self) -> np.ndarray:
+        """The gaps at the last checkpoint, shape ``(B,)``."""
         return self.gaps[-1]
 
 

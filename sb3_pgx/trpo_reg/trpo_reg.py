@@ -20,6 +20,8 @@ class TRPOReg(MirrorAscentAlgorithm):
     (default, the closed-form per-state KL) or ``"sampled"`` (the k3 estimator ``r - 1 - log r`` of SPMA, which
     makes TRPO-reg differ from SPMA only in its linear term, r instead of log r).
 
+    :param args: ``policy``, ``env`` and the other positional arguments of
+        :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`
     :param kl_estimator: ``"analytic"`` or ``"sampled"``
     :param kwargs: see :class:`sb3_pgx.common.mirror.MirrorAscentAlgorithm`
     """

@@ -24,6 +24,8 @@ class StatefulReplayBuffer(DictReplayBuffer):
     official code, reference B.3): in the joint action, in the next observation, and in the observation of the
     following transition unless the sampled one ended an episode or is the newest.
 
+    :param args: ``DictReplayBuffer``'s positional arguments (``buffer_size``, ``observation_space``,
+        ``action_space``, ...)
     :param z_dim: internal-state size (the last ``z_dim`` entries of each joint action)
     :param kwargs: ``DictReplayBuffer`` arguments (``optimize_memory_usage`` must be False)
     """
@@ -51,7 +53,15 @@ class StatefulReplayBuffer(DictReplayBuffer):
     ) -> None:
         """Store one step of every env, unless a value in it is non-finite: then nothing of it is stored, the
         step is counted in :attr:`dropped`, and the last stored transitions become ends of their ``z`` chains
-        (a refresh does not write their ``z'`` into a transition that does not follow them)."""
+        (a refresh does not write their ``z'`` into a transition that does not follow them).
+
+        :param obs: the augmented observations
+        :param next_obs: the augmented next observations (``terminal_observation`` where an episode ended)
+        :param action: the joint actions ``[a; z']``
+        :param reward: the rewards
+        :param done: the episode ends
+        :param infos: the env's infos (for the timeouts)
+        """
         values = [*obs.values(), *next_obs.values(), action, reward]
         if not all(np.isfinite(v).all() for v in values):  # one check per array, no copies
             self.dropped += 1
@@ -112,6 +122,7 @@ class S2PGRolloutBuffer(DictRolloutBuffer):
     z_log_probs: np.ndarray
 
     def reset(self) -> None:
+        """SB3's ``reset``, plus zeroed ``z_log_probs``."""
         super().reset()
         self.z_log_probs = np.zeros((self.buffer_size, self.n_envs), dtype=np.float32)
 
@@ -130,6 +141,10 @@ class S2PGRolloutBuffer(DictRolloutBuffer):
         self.z_log_probs = values.cpu().numpy().reshape(self.buffer_size, self.n_envs)
 
     def get(self, batch_size: int | None = None) -> Generator[S2PGRolloutSamples, None, None]:  # type: ignore[override]
+        """SB3's ``get``, with ``old_z_log_prob`` in every minibatch.
+
+        :param batch_size: the minibatch size (None: the whole rollout as one batch)
+        """
         if not self.generator_ready:
             self.z_log_probs = self.swap_and_flatten(self.z_log_probs)
         yield from super().get(batch_size)  # type: ignore[misc]

@@ -18,19 +18,34 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def gaussian_log_prob(x: th.Tensor, mean: th.Tensor, log_std: th.Tensor) -> th.Tensor:
-    """``sum_i log N(x_i; mean_i, exp(log_std_i)^2)`` over the last dimension."""
+    """``sum_i log N(x_i; mean_i, exp(log_std_i)^2)`` over the last dimension.
+
+    :param x: the points (any shape broadcastable with ``mean``)
+    :param mean: the Gaussian's means
+    :param log_std: the Gaussian's log standard deviations
+    :return: the log-densities, one per point (the last dimension summed out)
+    """
     return (-0.5 * ((x - mean) / log_std.exp()) ** 2 - log_std - 0.5 * _LOG_2PI).sum(-1)
 
 
 def gaussian_entropy(log_std: th.Tensor) -> th.Tensor:
-    """Entropy of a diagonal Gaussian, summed over the last dimension."""
+    """Entropy of a diagonal Gaussian, summed over the last dimension.
+
+    :param log_std: the log standard deviations (the entropy does not depend on the mean)
+    """
     return (log_std + 0.5 * (1.0 + _LOG_2PI)).sum(-1)
 
 
 def squashed_gaussian_rsample(mean: th.Tensor, log_std: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
     """Reparameterised ``y = tanh(mean + std * eps)`` and ``log p(y)`` with the tanh correction
     ``log p(y) = log N(u) - sum log(1 - tanh(u)^2)``, the latter computed stably as ``2 (log 2 - u -
-    softplus(-2u))``."""
+    softplus(-2u))``.
+
+    :param mean: the means of the Gaussian before the tanh
+    :param log_std: its log standard deviations (``std = exp(log_std)``)
+    :return: ``(y, log p(y))``: the sample (differentiable in ``mean`` and ``log_std``) and its log-density,
+        summed over the last dimension
+    """
     u = mean + log_std.exp() * th.randn_like(mean)
     log_prob = gaussian_log_prob(u, mean, log_std)
     log_prob = log_prob - (2.0 * (math.log(2.0) - u - nn.functional.softplus(-2.0 * u))).sum(-1)
@@ -58,5 +73,11 @@ class StatefulKernel(nn.Module):
         self.rate = float(rate)
 
     def forward(self, obs: th.Tensor, z: th.Tensor, prev_action: th.Tensor) -> th.Tensor:
+        """The mean of ``z'`` for a batch.
+
+        :param obs: the observations, flattened (and one-hot encoded) to ``obs_dim``
+        :param z: the current internal states (the GRU cell's hidden state)
+        :param prev_action: the encoded previous actions
+        """
         h_next = self.cell(th.cat([self.obs_embed(obs), self.action_embed(prev_action)], dim=-1), z)
         return h_next if self.rate == 1.0 else (1.0 - self.rate) * z + self.rate * h_next

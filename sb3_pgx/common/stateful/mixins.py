@@ -133,6 +133,7 @@ class StatefulAlgorithmMixin(ClassNamedRunsMixin):
 
     @property
     def action_layout(self) -> ActionLayout:
+        """The layout of the joint action ``[a; z']`` of the env's action space and this model's ``z``."""
         return ActionLayout(self.env_action_space, self.z_dim, self.z_bound)
 
     def get_env(self) -> VecEnv | None:
@@ -142,6 +143,11 @@ class StatefulAlgorithmMixin(ClassNamedRunsMixin):
         return env.venv if isinstance(env, S2PGVecEnv) else env
 
     def set_env(self, env: GymEnv, force_reset: bool = True) -> None:
+        """SB3's ``set_env`` on ``env`` wrapped in :class:`S2PGVecEnv` with this model's configuration.
+
+        :param env: the new env (an :class:`S2PGVecEnv` must match ``z_dim`` and ``privileged_critic``)
+        :param force_reset: reset the env before the next ``learn`` (SB3's)
+        """
         super().set_env(self._stateful_env(env, getattr(self, "verbose", 0)), force_reset)  # type: ignore[misc]
 
     @classmethod
@@ -156,7 +162,17 @@ class StatefulAlgorithmMixin(ClassNamedRunsMixin):
         **kwargs: Any,
     ):
         """SB3's ``load``; the saved internal-state configuration is checked against ``kwargs`` and applied
-        to ``env``."""
+        to ``env``.
+
+        :param path: the saved model (a path or an open file)
+        :param env: the env to attach (wrapped with the saved ``z_dim`` and ``privileged_critic``), or None
+        :param device: the device to load onto
+        :param custom_objects: replacements for objects that cannot be deserialised (SB3's)
+        :param print_system_info: print the saving and the current system's info (SB3's)
+        :param force_reset: reset the env before the next ``learn`` (SB3's)
+        :param kwargs: attributes to set on the loaded model; ``z_dim`` / ``privileged_critic``, if given,
+            must equal the saved ones (a ValueError otherwise)
+        """
         data, _, _ = load_from_zip_file(path, device=device, custom_objects=custom_objects)
         if data is None or "z_dim" not in data:
             raise ValueError(

@@ -13,7 +13,16 @@ StatefulState = tuple[np.ndarray, np.ndarray]
 
 
 class S2PGRolloutSamples(NamedTuple):
-    """``DictRolloutBufferSamples`` with ``old_z_log_prob`` (``log q_old(z'|.)``)."""
+    """``DictRolloutBufferSamples`` with ``old_z_log_prob`` (``log q_old(z'|.)``).
+
+    :param observations: the augmented observations
+    :param actions: the joint actions ``[a; z']``
+    :param old_values: the rollout's value estimates
+    :param old_log_prob: the rollout policy's joint log-probabilities
+    :param advantages: the advantages
+    :param returns: the returns (the value targets)
+    :param old_z_log_prob: the rollout policy's ``log q(z'|.)``
+    """
 
     observations: TensorDict
     actions: th.Tensor

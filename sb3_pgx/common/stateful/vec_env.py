@@ -66,7 +66,12 @@ class ActionLayout:
         )
 
     def split(self, joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(env actions, z')`` from a batch of joint actions."""
+        """``(env actions, z')`` from a batch of joint actions.
+
+        :param joint: joint actions ``[a; z']`` (one per row; a single one is treated as a batch of one)
+        :return: the env actions (Discrete: rounded and clipped to integers; Box: reshaped to the action
+            space's shape) and the ``z'`` part, shape ``(batch, z_dim)``
+        """
         joint = np.asarray(joint, dtype=np.float32).reshape(-1, self.action_dim + self.z_dim)
         actions, z_next = joint[:, : self.action_dim], joint[:, self.action_dim :].copy()
         if self.n_discrete is not None:
@@ -75,7 +80,11 @@ class ActionLayout:
 
     def encode(self, actions: np.ndarray) -> np.ndarray:
         """The network input ``a_prev`` for a batch of env actions (one-hot for Discrete, [-1, 1] for bounded
-        Box)."""
+        Box).
+
+        :param actions: a batch of env actions (integers for Discrete, the action space's shape for Box)
+        :return: float32 array of shape ``(batch, prev_dim)``
+        """
         if self.n_discrete is not None:
             return np.eye(self.n_discrete, dtype=np.float32)[np.asarray(actions, dtype=np.int64).reshape(-1)]
         actions = np.asarray(actions, dtype=np.float32).reshape(-1, self.action_dim)
@@ -92,7 +101,11 @@ def _base_vec_env(venv: VecEnv) -> VecEnv:
 
 
 def privileged_space_of(venv: VecEnv) -> spaces.Box:
-    """The privileged state's space, or a ``ValueError`` if the env provides none."""
+    """The privileged state's space, or a ``ValueError`` if the env provides none.
+
+    :param venv: the env; its first sub-env is asked for the attribute :data:`PRIVILEGED_SPACE_ATTR`, which
+        must be a ``Box``
+    """
     try:
         space = venv.get_attr(PRIVILEGED_SPACE_ATTR, indices=[0])[0]
     except AttributeError:
@@ -152,17 +165,31 @@ class S2PGVecEnv(VecEnvWrapper):
         return out
 
     def reset(self) -> dict[str, np.ndarray]:
+        """Reset every sub-env and zero ``z`` and ``a_prev``.
+
+        :return: the augmented observations
+        """
         obs = self.venv.reset()
         self.z[:] = 0.0
         self.prev_action[:] = 0.0
         return self._augment(obs, list(_base_vec_env(self.venv).reset_infos) if self.privileged else None)
 
     def step_async(self, actions: np.ndarray) -> None:
+        """Split the joint actions, send ``a`` to the env and keep ``(z', encoded a)`` for :meth:`step_wait`.
+
+        :param actions: joint actions ``[a; z']``, one per sub-env
+        """
         env_actions, z_next = self.layout.split(actions)
         self._pending = (z_next, self.layout.encode(env_actions))
         self.venv.step_async(env_actions)
 
     def step_wait(self):
+        """The env's step with augmented observations: ``z'`` and ``a`` become the next ``z`` and ``a_prev``,
+        zeroed where an episode ended or they are not finite; a ``terminal_observation`` is augmented with the
+        ``(z', a)`` of the step that ended the episode.
+
+        :return: ``(observations, rewards, dones, infos)``, as a ``VecEnv``
+        """
         obs, rewards, dones, infos = self.venv.step_wait()
         assert self._pending is not None, "step_async must be called before step_wait"
         z_next, prev_next = self._pending

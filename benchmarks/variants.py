@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-S2PG_CONF = ROOT / "benchmarks" / "hyperparams"
+CONF = ROOT / "benchmarks" / "hyperparams"
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,18 @@ VARIANTS: dict[str, Variant] = {
         for direction in ("rank1", "exact_ef", "diag_ef", "true_fisher_cg")
     },
     # Baselines of the S2PG comparison: memoryless PPO/SAC/TD3, RecurrentPPO (BPTT) and a 4-frame window.
-    "ppo@s2pg": Variant(conf=S2PG_CONF / "ppo.yml"),
-    "ppo@s2pg-window4": Variant(params={"frame_stack": "4"}, conf=S2PG_CONF / "ppo.yml"),
-    "ppo_lstm@s2pg": Variant(conf=S2PG_CONF / "ppo_lstm.yml"),
-    "sac@s2pg": Variant(conf=S2PG_CONF / "sac.yml"),
-    "td3@s2pg": Variant(conf=S2PG_CONF / "td3.yml"),
+    "ppo@s2pg": Variant(conf=CONF / "ppo.yml"),
+    "ppo@s2pg-window4": Variant(params={"frame_stack": "4"}, conf=CONF / "ppo.yml"),
+    "ppo_lstm@s2pg": Variant(conf=CONF / "ppo_lstm.yml"),
+    "sac@s2pg": Variant(conf=CONF / "sac.yml"),
+    "td3@s2pg": Variant(conf=CONF / "td3.yml"),
     # The zoo's NoVel comparison (issue 12): memoryless PPO / SAC / TD3 and the paper's window baseline (4 stacked
     # frames) with the zoo's full-state entries; RecurrentPPO is the zoo's own ppo_lstm entry.
     **{
-        f"{algo}@novel{suffix}": Variant(params=params, conf=S2PG_CONF / f"{algo}_novel.yml")
+        f"{algo}@novel{suffix}": Variant(params=params, conf=CONF / f"{algo}_novel.yml")
         for algo in ("ppo", "sac", "td3")
         for suffix, params in (("", {}), ("-stack4", {"frame_stack": "4"}))
     },
+    # The baseline of the MuJoCo -v5 screen (benchmarks/screen300k.sh): the zoo's -v4 PPO entries under the -v5 ids.
+    "ppo@v5": Variant(conf=CONF / "ppo_v5.yml"),
 }

@@ -41,7 +41,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks import backends, checks  # noqa: E402
+from benchmarks import backends, checks, coverage  # noqa: E402
 from benchmarks.variants import Variant  # noqa: E402
 
 FPS_RE = re.compile(r"\|\s*fps\s*\|\s*([0-9.]+)")
@@ -522,6 +522,8 @@ def report(
     (out / "summary.md").write_text(section.replace(f"]({rel}/", "](./") + "\n")
     if args.doc:
         update_doc(args.doc, args.tag, section)
+    if out.resolve().parent == coverage.SECTIONS:  # a published section: refresh which entries have been run
+        coverage.main([])
     print(section)
     return rows
 

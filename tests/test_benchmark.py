@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -299,3 +300,35 @@ def test_aggregate_added_to_a_written_section_from_its_curves(tmp_path, few_reps
         text.index(report.END) < text.index("![c]")
         and "![performance profile](benchmarks/t/profile.png)" in text
     )
+
+
+def test_coverage_counts_the_zoo_key_itself_from_curves_and_records(tmp_path):
+    """An entry is run when a section's curves or records hold the zoo key itself (not a variant); the page
+    marks every other shipped entry as not yet run."""
+    from benchmarks import coverage
+
+    (tmp_path / "hp").mkdir()
+    (tmp_path / "hp" / "spma.yml").write_text(
+        "default: {}\natari: {}\nHopper-v4: {}\nAnt-v4: {}\nSwimmer-v4: {}\n"
+    )
+    curves = tmp_path / "docs" / "a"
+    curves.mkdir(parents=True)
+    (curves / "curves.csv").write_text(
+        "algo,env,seed,timesteps,mean_return\nspma,Hopper-v4,0,1000,1.0\nspma,Hopper-v4,0,2000,2.0\n"
+        "spma,Hopper-v4,1,2000,2.0\nspma@adam,Ant-v4,0,1000,1.0\nppo,Swimmer-v4,0,1000,1.0\n"
+    )
+    record = tmp_path / "docs" / "b" / "runs" / "spma" / "Hopper-v4" / "seed3.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(
+        json.dumps({"wall_s": 1.0, "fps": 1.0, "timesteps": [500, 3000], "returns": [0.0, 1.0]})
+    )
+    entries = coverage.shipped_entries(tmp_path / "hp")
+    assert entries == [("spma", "Hopper-v4"), ("spma", "Ant-v4"), ("spma", "Swimmer-v4")]
+    found = coverage.evidence(tmp_path / "docs", {"spma"})
+    assert set(found) == {("spma", "Hopper-v4")}
+    assert found["spma", "Hopper-v4"].seeds == {"a": {0, 1}, "b": {3}}
+    assert found["spma", "Hopper-v4"].budget == {"a": 2000, "b": 3000}
+    page = coverage.table(entries, found)
+    assert "1 of the 3 entries have been run by a published section; **2 have not**" in page
+    assert "| spma | Hopper-v4 | [a](../benchmarks.md#a) (2 seeds, 2,000 steps); [b]" in page
+    assert "| spma | Ant-v4 | **not yet run** |" in page and "| spma | Swimmer-v4 | **not yet run** |" in page

@@ -537,10 +537,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
         backends.connect_ray(args.address)
     out = args.out or ROOT / "docs" / "benchmarks" / args.tag
     out.mkdir(parents=True, exist_ok=True)
-    runs = [
+    runs = [  # seed by seed: an interrupted benchmark has its first seeds on every task and algo
         Run(label, env, seed, args.runs_dir / args.tag / where, out / RECORDS / f"{where}.json")
-        for env in args.envs
         for seed in args.seeds
+        for env in args.envs
         for label in specs
         for where in [f"{label}/{env.replace('/', '_')}/seed{seed}"]
     ]

@@ -332,3 +332,30 @@ def test_coverage_counts_the_zoo_key_itself_from_curves_and_records(tmp_path):
     assert "1 of the 3 entries have been run by a published section; **2 have not**" in page
     assert "| spma | Hopper-v4 | [a](../benchmarks.md#a) (2 seeds, 2,000 steps); [b]" in page
     assert "| spma | Ant-v4 | **not yet run** |" in page and "| spma | Swimmer-v4 | **not yet run** |" in page
+
+
+def test_runs_go_seed_by_seed_so_that_an_interrupted_benchmark_covers_every_task(tmp_path, monkeypatch):
+    bench = load_benchmark()
+    order = []
+    monkeypatch.setattr(bench, "execute_all", lambda runs, specs, args: order.extend(runs))
+    monkeypatch.setattr(bench, "report", lambda *a, **k: [])
+    argv = [
+        "--tag",
+        "o",
+        "--algos",
+        "spma",
+        "ppo",
+        "--envs",
+        "CartPole-v1",
+        "Acrobot-v1",
+        "--seeds",
+        "0",
+        "1",
+    ]
+    bench.main([*argv, "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
+    assert [(r.seed, r.env, r.algo) for r in order] == [
+        (seed, env, algo)
+        for seed in (0, 1)
+        for env in ("CartPole-v1", "Acrobot-v1")
+        for algo in ("spma", "ppo")
+    ]

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import rl_zoo3.import_envs  # noqa: F401  (registers the NoVel ids)
+import torch as th
 import yaml
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
-from torch import nn  # noqa: F401  (policy_kwargs strings may name nn.*)
+from torch import nn  # policy_kwargs strings may name nn.*
 
 from sb3_pgx.s2pg import S2PGPPO
 
@@ -48,6 +49,25 @@ def entry_kwargs(entry: str, overrides: dict) -> tuple[dict, dict, int, bool]:
     return hp, policy_kwargs, n_envs, bool(normalize)
 
 
+class ZeroEmbedding(nn.Module):
+    """``--no-head-obs``: in place of the action head's embedding of ``o``, zeros of the same width (the head's
+    weights on them get no gradient), so that the head acts on ``h'`` alone.
+
+    :param width: the embedding's width (``n_features``)
+    """
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.width = width
+
+    def forward(self, obs: th.Tensor) -> th.Tensor:
+        """Zeros of shape ``(*batch, width)``.
+
+        :param obs: the flat observations
+        """
+        return obs.new_zeros(*obs.shape[:-1], self.width)
+
+
 def stacked(env, k: int):
     return env if k == 1 else VecFrameStack(env, k)
 
@@ -60,6 +80,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--frame-stack", type=int, default=1, help="control: stack the last k observations")
     parser.add_argument("--set", nargs="*", default=[], help="key=python-literal overrides")
+    parser.add_argument(
+        "--no-head-obs", action="store_true",
+        help="control: the action head sees only the kernel's output h' (its own embedding of o is zeroed), so h', "
+        "and with it z', must carry o",
+    )  # fmt: skip
     args = parser.parse_args()
     overrides = {k: ast.literal_eval(v) for k, v in (s.split("=", 1) for s in args.set)}
     hp, policy_kwargs, n_envs, normalize = entry_kwargs(args.entry, overrides)
@@ -68,6 +93,8 @@ def main() -> None:
         env = VecNormalize(env, gamma=hp.get("gamma", 0.99))
     model = S2PGPPO("MlpPolicy", env, seed=args.seed, policy_kwargs=policy_kwargs, **hp)
     model.set_logger(configure(None, []))
+    if args.no_head_obs:
+        model.policy.head_obs_embed = ZeroEmbedding(model.policy.head_obs_embed[0].out_features)
     stats: list[dict] = []
     orig = model._log_train
 
@@ -90,7 +117,8 @@ def main() -> None:
     last = stats[-1] if stats else {}
     keys = ("s2pg/z_abs_mean", "s2pg/z_std", "s2pg/z_noise_std", "train/clip_fraction", "train/std")
     print(
-        f"RESULT env={args.env} set={args.set} seed={args.seed} n={args.n} eval={mean:.0f}+-{std:.0f} "
+        f"RESULT env={args.env} no_head_obs={args.no_head_obs} set={args.set} seed={args.seed} n={args.n} "
+        f"eval={mean:.0f}+-{std:.0f} "
         f"train_last100={np.mean(ep):.0f} wall={wall:.0f}s "
         + " ".join(f"{k.split('/')[1]}={last.get(k, float('nan')):.3g}" for k in keys)
     )

@@ -14,4 +14,4 @@ python scripts/benchmark.py --tag mujoco1m \
     --workers 1 \
     --reuse \
     --doc docs/benchmarks.md \
-    --note 'The headline at the budget users compare (1M steps, -v4, the zoo'"'"'s tuned PPO and TRPO files, ours for SPMA), evaluated every 50k steps on 10 deterministic episodes as the zoo does.' "$@"
+    --note 'The headline at the budget users compare (1M steps, -v4, the zoo'"'"'s tuned PPO and TRPO files, ours for SPMA), evaluated every 50k steps on 10 deterministic episodes as the zoo does. Published 1M-step references, not the same runs nor the same protocol: rl-zoo3 benchmark.md PPO (one trained agent per task, on -v3, deterministic evaluation) Hopper 2410, HalfCheetah 5819, Walker2d 3479; CleanRL ppo_continuous_action (its docs, openrlbenchmark tag pr-424, gymnasium -v4, return of the training episodes with sampled actions, mean ± std over its seeds) Hopper 2383 ± 272, HalfCheetah 1443 ± 46, Walker2d 2288 ± 572.' "$@"

@@ -381,11 +381,12 @@ def write_csvs(runs: list[Run], rows: list[dict], out: Path) -> None:
 
 
 def plot(runs: list[Run], labels: list[str], envs: list[str], out: Path) -> list[str]:
-    """One figure of evaluation curves (mean and 95% CI over seeds) per env; returns the file names."""
+    """One figure of evaluation curves (mean and 95% CI over seeds) per env with a finished run; returns the file
+    names."""
     from benchmarks.plotting import plt, save
 
     names = []
-    for env in envs:
+    for env in [e for e in envs if any(r.env == e and len(r.returns) for r in runs)]:
         fig, ax = plt.subplots(figsize=(6, 4))
         for algo in labels:
             group = [r for r in runs if r.env == env and r.algo == algo and len(r.returns)]

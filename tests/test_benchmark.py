@@ -359,3 +359,11 @@ def test_runs_go_seed_by_seed_so_that_an_interrupted_benchmark_covers_every_task
         for env in ("CartPole-v1", "Acrobot-v1")
         for algo in ("spma", "ppo")
     ]
+
+
+def test_plot_draws_no_empty_figure_for_a_task_without_finished_runs(tmp_path):
+    bench = load_benchmark()
+    run = bench.Run("spma", "CartPole-v1", 0, tmp_path / "f", tmp_path / "r.json")
+    run.timesteps, run.returns = np.array([1, 2]), np.array([10.0, 20.0])
+    names = bench.plot([run], ["spma"], ["CartPole-v1", "Acrobot-v1"], tmp_path)
+    assert names == ["curves_CartPole-v1.png"] and not (tmp_path / "curves_Acrobot-v1.png").exists()

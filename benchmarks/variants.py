@@ -55,6 +55,9 @@ VARIANTS: dict[str, Variant] = {
         for algo in ("ppo", "sac", "td3")
         for suffix, params in (("", {}), ("-stack4", {"frame_stack": "4"}))
     },
+    # The same on our velocity-free MuJoCo ids (the zoo's tuned -v4 PPO entries): benchmarks/s2pg-pomdp1m.sh.
+    "ppo@pomdp": Variant(conf=CONF / "ppo_pomdp.yml"),
+    "ppo@pomdp-stack4": Variant(params={"frame_stack": "4"}, conf=CONF / "ppo_pomdp.yml"),
     # The baseline of the MuJoCo -v5 screen (benchmarks/screen300k.sh): the zoo's -v4 PPO entries under the -v5 ids.
     "ppo@v5": Variant(conf=CONF / "ppo_v5.yml"),
 }

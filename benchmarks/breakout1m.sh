@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # breakout1m: the Atari CNN path at 1M steps x 2 seeds (issue 14): our SPMA atari entry against the zoo's PPO atari
 # entry on Breakout. Hours of one core per run here (58-104 env-steps/s in a 2k-step smoke run on a loaded machine);
-# resume with the same line (--reuse); extra arguments
-# are passed on.
+# resume with the same line (--reuse); extra arguments are passed on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python scripts/benchmark.py --tag breakout1m \

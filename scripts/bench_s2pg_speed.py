@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch as th
@@ -60,19 +61,56 @@ class Timers:
         setattr(obj, attr, timed)
 
 
-def profile_model(
-    name: str, env_id: str, n_envs: int, steps: int, n_steps: int, batch_size: int, n_epochs: int
-):
-    """``(env steps/s, {label: seconds})`` of S2PG-PPO or PPO with the same widths (128: S2PG's embeddings,
-    GRU and value net; PPO's [128, 128] policy and value nets): rollout (policy forward, S2PG wrapper, env)
-    and update."""
-    env = make_vec_env(env_id, n_envs=n_envs, seed=0)
+@dataclass(frozen=True)
+class ProfileCase:
+    """One row pair of ``--profile``: S2PG-PPO and PPO on one task with matched widths.
+
+    :param env_id: the task
+    :param n_envs: parallel envs
+    :param n_steps: steps per env per rollout (None: ``--n-steps`` divided by ``n_envs``)
+    :param batch_size: minibatch size (None: ``--batch-size``)
+    :param label: what the widths are
+    :param s2pg_kwargs: S2PG-PPO's keyword arguments
+    :param ppo_policy_kwargs: PPO's ``policy_kwargs``
+    """
+
+    env_id: str
+    n_envs: int
+    n_steps: int | None
+    batch_size: int | None
+    label: str
+    s2pg_kwargs: dict = field(default_factory=lambda: {"z_dim": 128})
+    ppo_policy_kwargs: dict = field(default_factory=lambda: {"net_arch": [128, 128]})
+
+
+#: widths 128 (S2PG's embeddings, GRU and value net; PPO's policy and value nets), and the shipped
+#: CartPoleNoVel-v1 entry of hyperparams/s2pg_ppo.yml (z_dim 16, embeddings 64, value net [128, 128]) against
+#: PPO with a [64, 64] policy and a [128, 128] value net
+PROFILE_CASES = (
+    ProfileCase("HopperPOMDP-v5", 1, None, None, "widths 128"),
+    ProfileCase("CartPoleNoVel-v1", 8, None, None, "widths 128"),
+    ProfileCase(
+        "CartPoleNoVel-v1",
+        8,
+        256,
+        256,
+        "shipped entry: z_dim 16, widths 64, value net [128, 128]",
+        {"z_dim": 16, "policy_kwargs": {"n_features": 64}},
+        {"net_arch": {"pi": [64, 64], "vf": [128, 128]}},
+    ),
+)
+
+
+def profile_model(name: str, case: ProfileCase, steps: int, n_steps: int, batch_size: int, n_epochs: int):
+    """``(env steps/s, {label: seconds})`` of S2PG-PPO or PPO on ``case``: rollout (policy forward, S2PG
+    wrapper, env) and update."""
+    env = make_vec_env(case.env_id, n_envs=case.n_envs, seed=0)
     common = {"n_steps": n_steps, "batch_size": batch_size, "n_epochs": n_epochs, "seed": 0, "device": "cpu"}
     if name == "S2PG-PPO":
-        model = S2PGPPO("MlpPolicy", env, z_dim=128, **common)
+        model = S2PGPPO("MlpPolicy", env, **case.s2pg_kwargs, **common)
     else:
-        model = PPO("MlpPolicy", env, policy_kwargs={"net_arch": [128, 128]}, **common)
-    model.learn(n_steps * n_envs)  # warm-up
+        model = PPO("MlpPolicy", env, policy_kwargs=case.ppo_policy_kwargs, **common)
+    model.learn(n_steps * case.n_envs)  # warm-up
     timers = Timers()
     timers.wrap(model, "collect_rollouts", "rollout")
     timers.wrap(model, "train", "update")
@@ -88,19 +126,19 @@ def profile_model(
 
 
 def profile(args: argparse.Namespace) -> None:
-    """Interleaved (S2PG-PPO, PPO, S2PG-PPO, PPO, ...) on each task; medians of the repeats."""
-    tasks = [("HopperPOMDP-v5", 1, args.n_steps), ("CartPoleNoVel-v1", 8, args.n_steps // 8)]
-    for env_id, n_envs, n_steps in tasks:
+    """Interleaved (S2PG-PPO, PPO, S2PG-PPO, PPO, ...) on each case; medians of the repeats."""
+    for case in PROFILE_CASES:
+        n_steps = case.n_steps or args.n_steps // case.n_envs
+        batch_size = case.batch_size or args.batch_size
         runs: dict[str, list] = {"S2PG-PPO": [], "PPO": []}
         for _ in range(args.repeats):
             for name in runs:
                 runs[name].append(
-                    profile_model(
-                        name, env_id, n_envs, args.ppo_steps, n_steps, args.batch_size, args.n_epochs
-                    )
+                    profile_model(name, case, args.ppo_steps, n_steps, batch_size, args.n_epochs)
                 )
         print(
-            f"\n{env_id}, {n_envs} env(s), n_steps {n_steps}, batch {args.batch_size}, {args.n_epochs} epochs"
+            f"\n{case.env_id}, {case.label}, {case.n_envs} env(s), n_steps {n_steps}, batch {batch_size}, "
+            f"{args.n_epochs} epochs"
         )
         print("| algorithm | env steps/s | " + " | ".join(LABELS) + " |")
         print("|---|---|" + "---|" * len(LABELS))

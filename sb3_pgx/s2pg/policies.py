@@ -101,9 +101,11 @@ class JointDistribution:
         if not self.discrete:
             self.a_log_std = self.a_log_std.expand_as(self.a_param)
         self.a_width = 1 if self.discrete else self.a_param.shape[-1]
-
-    def _categorical(self) -> th.distributions.Categorical:
-        return th.distributions.Categorical(logits=self.a_param)
+        # built once: each construction normalises the logits again (the rollout asks for a sample and its
+        # log-probability, the update for log-probabilities and the entropy)
+        self.categorical = (
+            th.distributions.Categorical(logits=self.a_param, validate_args=False) if self.discrete else None
+        )
 
     def action_log_prob(self, actions: th.Tensor) -> th.Tensor:
         """``log pi^a(a|.)``.
@@ -111,7 +113,7 @@ class JointDistribution:
         :param actions: the ``a`` part of joint actions (categorical: one column holding the action index)
         """
         if self.discrete:
-            return self._categorical().log_prob(actions[..., 0].round().long())
+            return self.categorical.log_prob(actions[..., 0].round().long())
         return gaussian_log_prob(actions, self.a_param, self.a_log_std)
 
     def z_log_prob(self, z_next: th.Tensor) -> th.Tensor:
@@ -134,7 +136,7 @@ class JointDistribution:
 
     def entropy(self) -> th.Tensor:
         """The joint entropy, the sum of those of ``a`` and ``z'``."""
-        a_entropy = self._categorical().entropy() if self.discrete else gaussian_entropy(self.a_log_std)
+        a_entropy = self.categorical.entropy() if self.discrete else gaussian_entropy(self.a_log_std)
         return a_entropy + self.z_entropy()
 
     def get_actions(self, deterministic: bool = False) -> th.Tensor:
@@ -143,7 +145,7 @@ class JointDistribution:
         :param deterministic: the modes instead of samples (the means; the most likely discrete action)
         """
         if self.discrete:
-            a = self.a_param.argmax(-1) if deterministic else self._categorical().sample()
+            a = self.a_param.argmax(-1) if deterministic else self.categorical.sample()
             a = a.unsqueeze(-1).float()
         else:
             a = (

@@ -82,6 +82,7 @@ def test_gsde_of_a_copied_zoo_entry_is_a_value_error(cls):
     ("algo", "env_id", "extra"),
     [
         ("s2pg_ppo", "CartPoleNoVel-v1", []),
+        ("s2pg_ppo", "MountainCarContinuousNoVel-v0", []),
         ("s2pg_sac", "PendulumNoVel-v1", ["-params", "learning_starts:64"]),
     ],
 )

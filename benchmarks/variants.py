@@ -55,6 +55,8 @@ VARIANTS: dict[str, Variant] = {
         for algo in ("ppo", "sac", "td3")
         for suffix, params in (("", {}), ("-stack4", {"frame_stack": "4"}))
     },
+    # The zoo's ppo_lstm LunarLander(Continuous)NoVel-v2 entry, unchanged, under the -v3 ids (the zoo has no -v3 one).
+    "ppo_lstm@novel-v3": Variant(conf=CONF / "ppo_lstm_novel.yml"),
     # The same on our velocity-free MuJoCo ids (the zoo's tuned -v4 PPO entries): benchmarks/s2pg-pomdp1m.sh.
     "ppo@pomdp": Variant(conf=CONF / "ppo_pomdp.yml"),
     "ppo@pomdp-stack4": Variant(params={"frame_stack": "4"}, conf=CONF / "ppo_pomdp.yml"),

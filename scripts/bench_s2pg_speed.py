@@ -9,7 +9,7 @@
 Example (the numbers in docs/s2pg.md)::
 
     OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --ppo-steps 4096 --grad-steps 300
-    OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --profile --ppo-steps 4096 --n-steps 2048 --repeats 2
+    OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --profile --ppo-steps 4096 --n-steps 2048 --repeats 3
 """
 
 from __future__ import annotations

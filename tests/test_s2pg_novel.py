@@ -84,6 +84,8 @@ def test_gsde_of_a_copied_zoo_entry_is_a_value_error(cls):
         ("s2pg_ppo", "CartPoleNoVel-v1", []),
         ("s2pg_ppo", "MountainCarContinuousNoVel-v0", []),
         ("s2pg_sac", "PendulumNoVel-v1", ["-params", "learning_starts:64"]),
+        ("s2pg_sac", "MountainCarContinuousNoVel-v0", []),
+        ("s2pg_td3", "MountainCarContinuousNoVel-v0", ["-params", "learning_starts:64"]),
     ],
 )
 def test_zoo_train_and_enjoy_on_novel_tasks(tmp_path, algo, env_id, extra):

@@ -33,7 +33,7 @@ def train_in(folder: Path, args: Sequence[str]) -> tuple[int, float]:
     cmd = [sys.executable, *(a.replace(FOLDER, str(folder)) for a in args)]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     start = time.perf_counter()
-    with open(folder / "train.log", "w") as log:
+    with open(folder / "train.log", "a") as log:  # a continued run keeps its earlier segments' output
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder)
     return proc.returncode, time.perf_counter() - start
 

@@ -15,5 +15,6 @@ python scripts/benchmark.py --tag s2pg-novel-lunar1m \
     --workers 1 \
     --baseline ppo_lstm@novel-v3 \
     --reuse \
+    --checkpoint-freq 50000 \
     --doc docs/benchmarks.md \
     --note 'S2PG-PPO against the zoo'"'"'s tuned RecurrentPPO (its LunarLanderNoVel-v2 / LunarLanderContinuousNoVel-v2 entry, unchanged, under the -v3 ids) on the zoo'"'"'s velocity-masked LunarLander pair at 1e6 steps x 3 seeds (the zoo'"'"'s budget: 5e6 steps, 32 envs), with memoryless PPO and 4-frame-stacked PPO (the zoo'"'"'s LunarLander-v3 / LunarLanderContinuous-v3 PPO entries, unchanged: benchmarks/hyperparams/ppo_novel.yml).' "$@"

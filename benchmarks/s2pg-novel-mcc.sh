@@ -13,5 +13,6 @@ python scripts/benchmark.py --tag s2pg-novel-mcc \
     --workers 1 \
     --baseline ppo_lstm \
     --reuse \
+    --checkpoint-freq 50000 \
     --doc docs/benchmarks.md \
     --note 'S2PG-PPO against the zoo'"'"'s tuned RecurrentPPO (ppo_lstm) on MountainCarContinuousNoVel-v0 at the zoo'"'"'s ppo_lstm budget (3e5 steps), with memoryless PPO and 4-frame-stacked PPO (the zoo'"'"'s MountainCarContinuous-v0 PPO entry, unchanged, at the same budget: benchmarks/hyperparams/ppo_novel.yml).' "$@"

@@ -14,5 +14,6 @@ python scripts/benchmark.py --tag s2pg-novel-offpolicy-lunar \
     --workers 1 \
     --baseline sac@novel \
     --reuse \
+    --checkpoint-freq 50000 \
     --doc docs/benchmarks.md \
     --note 'S2PG-SAC and S2PG-TD3 against the zoo'"'"'s tuned SAC and TD3 (their full-state LunarLanderContinuous-v3 entries, unchanged: benchmarks/hyperparams/{sac,td3}_novel.yml), memoryless and with 4 stacked frames, on LunarLanderContinuousNoVel-v3 at each entry'"'"'s zoo budget (SAC family 5e5 steps, TD3 family 3e5), 3 seeds.' "$@"

@@ -15,5 +15,6 @@ python scripts/benchmark.py --tag s2pg-pomdp1m \
     --workers 1 \
     --baseline ppo@pomdp \
     --reuse \
+    --checkpoint-freq 50000 \
     --doc docs/benchmarks.md \
     --note 'S2PG-PPO on the velocity-free MuJoCo tasks at 1M steps (the paper: 5M), against memoryless PPO and PPO on 4 stacked frames (the paper'"'"'s window baseline), both with the zoo'"'"'s tuned full-state PPO entries unchanged (benchmarks/hyperparams/ppo_pomdp.yml).' "$@"

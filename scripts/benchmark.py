@@ -6,7 +6,8 @@ run ids by scanning the folder, so parallel runs sharing one would overwrite eac
 when its ``timing.txt`` (written atomically, last) exists. Each finished run's curve and timing are also written to
 ``<out>/runs/<algo>/<env>/seed<k>.json`` (atomically), a small record meant to be committed with the report:
 ``--reuse`` keeps every run with a record or a ``timing.txt``, so a benchmark resumes on a new machine from what
-was committed, and reruns every other run from scratch (its old files removed). The zoo's tuned hyperparameters are used for its algorithms, ours for ours;
+was committed; with ``--checkpoint-freq N`` it continues an interrupted run from its last checkpoint
+(``benchmarks/resume.py``), and reruns every other run from scratch (its old files removed). The zoo's tuned hyperparameters are used for its algorithms, ours for ours;
 ``--params algo:key:value`` overrides one of them, ``--grid key=v1,v2`` crosses the algos with a grid of values
 (``algo@key=v``) and ``KEY@label`` names a variant of ``--variants`` (default ``benchmarks/variants.py``).
 
@@ -41,12 +42,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks import backends, checks, coverage  # noqa: E402
+from benchmarks import backends, checks, coverage, resume  # noqa: E402
 from benchmarks.variants import Variant  # noqa: E402
 
 FPS_RE = re.compile(r"\|\s*fps\s*\|\s*([0-9.]+)")
 DONE = "timing.txt"  # "<wall seconds> <env-steps/s>", written last: its presence marks a finished run
 RECORDS = "runs"  # under --out: one JSON record per finished run, committed with the report
+RESUMED = "resumed.json"  # in a run folder: the steps of each checkpoint the run was continued from
 
 
 @dataclass
@@ -69,6 +71,8 @@ class Run:
     record: Path
     wall_s: float = float("nan")
     fps: float = float("nan")
+    prior_wall_s: float = 0.0  # seconds of the interrupted segments a checkpointed run continues from
+    resumed_from: list[int] = field(default_factory=list)  # the steps it was continued at
     returncode: int | None = None
     timesteps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -124,8 +128,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--doc", type=Path, default=None, help="markdown file to write the section into")
     p.add_argument("--note", default="", help="a sentence placed above the table")
     p.add_argument(
-        "--reuse", action="store_true", help="keep finished runs (a record or timing.txt), rerun the others"
-    )
+        "--reuse", action="store_true",
+        help="keep finished runs (a record or timing.txt), continue checkpointed ones, rerun the others",
+    )  # fmt: skip
+    p.add_argument(
+        "--checkpoint-freq", type=int, default=0,
+        help="env steps between checkpoints (benchmarks/resume.py): --reuse continues an interrupted run from its "
+        "last one (0: none, an interrupted run starts over)",
+    )  # fmt: skip
     p.add_argument(
         "--report-only", action="store_true",
         help="train nothing and touch no run folder: report the finished runs (a partial section says what is missing)",
@@ -181,6 +191,22 @@ def spec_for(
     return spec
 
 
+def check_checkpointing(args: argparse.Namespace, variants: dict[str, Variant]) -> None:
+    """``--checkpoint-freq``: a number of env steps, runs in local folders, the zoo's own train (not a variant's
+    launcher)."""
+    if args.checkpoint_freq < 0:
+        raise SystemExit(
+            f"--checkpoint-freq {args.checkpoint_freq}: 0 (none) or a positive number of env steps"
+        )
+    if args.checkpoint_freq and args.backend == "ray":
+        raise SystemExit("--checkpoint-freq needs --backend local (a Ray task's folder does not outlive it)")
+    launched = [a for a in args.algos if a in variants and variants[a].launcher]
+    if args.checkpoint_freq and launched:
+        raise SystemExit(
+            f"--checkpoint-freq: {', '.join(map(repr, launched))} run their own launcher; drop one"
+        )
+
+
 def build_specs(args: argparse.Namespace) -> dict[str, Spec]:
     """One :class:`Spec` per label (``--algos`` crossed with ``--grid``), every input checked before training."""
     variants = load_variants(args.variants)
@@ -193,6 +219,7 @@ def build_specs(args: argparse.Namespace) -> dict[str, Spec]:
             raise SystemExit(
                 f"unknown variant {algo!r}: not in {args.variants}.VARIANTS and given no --params or --conf"
             )
+    check_checkpointing(args, variants)
     checks.check_algos({a.split("@", 1)[0] for a in args.algos})
     checks.check_envs(args.envs)
     combos = grid_combos(args.grid)
@@ -210,6 +237,8 @@ def build_specs(args: argparse.Namespace) -> dict[str, Spec]:
 def zoo_command(spec: Spec, run: Run, args: argparse.Namespace) -> list[str]:
     """Arguments after ``python`` for one run (the zoo's ``-f`` is the backend's folder placeholder)."""
     head = [str(ROOT / spec.launcher[0]), *spec.launcher[1:]] if spec.launcher else ["-m", "rl_zoo3.train"]
+    if args.checkpoint_freq:
+        head = [str(ROOT / "benchmarks" / "resume.py"), "--checkpoint-freq", str(args.checkpoint_freq), "--"]
     cmd = [*head, "--algo", spec.zoo_algo, "--env", run.env, "--seed", str(run.seed), "-f", backends.FOLDER]
     if args.n_timesteps:
         cmd += ["-n", str(args.n_timesteps)]
@@ -241,10 +270,17 @@ def load_finished(run: Run, metric: str) -> bool:
 
 
 def prepare(run: Run, reuse: bool, metric: str) -> bool:
-    """With ``reuse``, load a finished run and return True; otherwise clear the run's folder for a fresh start."""
+    """With ``reuse``, load a finished run and return True, or keep a checkpointed one to be continued; otherwise
+    clear the run's folder for a fresh start."""
     if reuse and load_finished(run, metric):
         return True
-    if run.folder.exists():
+    pointer = resume.read_pointer(run.folder) if reuse else None
+    if pointer is not None:
+        run.prior_wall_s = pointer["wall_s"]
+        earlier = json.loads((run.folder / RESUMED).read_text()) if (run.folder / RESUMED).exists() else []
+        run.resumed_from = [*earlier, pointer["num_timesteps"]]
+        write_atomically(run.folder / RESUMED, json.dumps(run.resumed_from))
+    elif run.folder.exists():
         shutil.rmtree(run.folder)
     return False
 
@@ -262,12 +298,14 @@ def write_record(run: Run) -> None:
     data = dict(
         wall_s=run.wall_s, fps=run.fps, timesteps=run.timesteps.tolist(), returns=run.returns.tolist()
     )
+    if run.resumed_from:
+        data["resumed_from"] = run.resumed_from
     write_atomically(run.record, json.dumps(data) + "\n")
 
 
 def finish(run: Run, returncode: int, wall_s: float, metric: str) -> None:
     """Record a run that just ended: a successful one gets its ``timing.txt`` and its record."""
-    run.returncode, run.wall_s = returncode, wall_s
+    run.returncode, run.wall_s = returncode, run.prior_wall_s + wall_s
     log = run.folder / "train.log"
     fps = FPS_RE.findall(log.read_text(errors="replace")) if log.exists() else []
     run.fps = float(fps[-1]) if fps else float("nan")
@@ -275,6 +313,7 @@ def finish(run: Run, returncode: int, wall_s: float, metric: str) -> None:
         write_atomically(run.folder / DONE, f"{run.wall_s} {run.fps}\n")
         load_curve(run, metric)
         write_record(run)
+        resume.remove_checkpoints(run.folder)
     print(f"[{run.algo} {run.env} seed {run.seed}] rc={returncode} {wall_s:.0f}s fps={run.fps}", flush=True)
 
 

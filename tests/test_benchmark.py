@@ -52,6 +52,9 @@ BAD_INPUT = [
     (["--params", "spma:n_stepz:64"], "'n_stepz'"),
     (["--variants", "no_such_module"], "'no_such_module'"),
     (["--backend", "ray", "--address", "127.0.0.1:{port}"], "'127.0.0.1:{port}'"),
+    (["--checkpoint-freq", "-5"], "--checkpoint-freq -5: 0 .none. or a positive"),
+    (["--checkpoint-freq", "4096", "--backend", "ray", "--address", "127.0.0.1:{port}"], "needs --backend local"),
+    (["--algos", "rank1_npg@diag_ef", "--checkpoint-freq", "4096"], "'rank1_npg@diag_ef' run their own launcher"),
 ]
 
 

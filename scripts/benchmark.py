@@ -35,6 +35,7 @@ import re
 import shlex
 import shutil
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -303,8 +304,29 @@ def write_record(run: Run) -> None:
     write_atomically(run.record, json.dumps(data) + "\n")
 
 
+def zoo_log(run: Run) -> Path | None:
+    """The zoo's log folder of a run, ``<algo>/<env>_<id>`` (the zoo writes ``ALE/Pong-v5`` as ``ALE-Pong-v5``)."""
+    return next(run.folder.glob(f"{run.zoo_algo}/{run.env.replace('/', '-')}_*"), None)
+
+
+def stopped_short(run: Run) -> str:
+    """Why a run that exited with 0 is not finished: its saved model stopped before its budget (the zoo saves and
+    exits with 0 on Ctrl-C); empty when it reached the budget or saved no model."""
+    log = zoo_log(run)
+    model = log / f"{log.name.rsplit('_', 1)[0]}.zip" if log else None
+    if model is None or not model.exists():
+        return ""
+    with zipfile.ZipFile(model) as archive:
+        data = json.loads(archive.read("data"))
+    done, asked = data.get("num_timesteps", 0), data.get("_total_timesteps", 0)
+    return f" stopped at {done} of {asked} steps: not finished" if done < asked else ""
+
+
 def finish(run: Run, returncode: int, wall_s: float, metric: str) -> None:
-    """Record a run that just ended: a successful one gets its ``timing.txt`` and its record."""
+    """Record a run that just ended: a successful one (exit status 0 and its whole budget) gets its
+    ``timing.txt`` and its record."""
+    short = stopped_short(run) if returncode == 0 else ""
+    returncode = 1 if short else returncode
     run.returncode, run.wall_s = returncode, run.prior_wall_s + wall_s
     log = run.folder / "train.log"
     fps = FPS_RE.findall(log.read_text(errors="replace")) if log.exists() else []
@@ -314,14 +336,18 @@ def finish(run: Run, returncode: int, wall_s: float, metric: str) -> None:
         load_curve(run, metric)
         write_record(run)
         resume.remove_checkpoints(run.folder)
-    print(f"[{run.algo} {run.env} seed {run.seed}] rc={returncode} {wall_s:.0f}s fps={run.fps}", flush=True)
+    print(
+        f"[{run.algo} {run.env} seed {run.seed}] rc={returncode} {wall_s:.0f}s fps={run.fps}{short}",
+        flush=True,
+    )
 
 
 def load_curve(run: Run, metric: str) -> None:
     """Evaluation curve of a finished run's folder (an unfinished one, or one without evaluations, keeps an empty
     curve)."""
-    evaluations = next(run.folder.glob(f"{run.zoo_algo}/{run.env.replace('/', '_')}_*/evaluations.npz"), None)
-    if evaluations is None:
+    log = zoo_log(run)
+    evaluations = log / "evaluations.npz" if log else None
+    if evaluations is None or not evaluations.exists():
         return
     data = np.load(evaluations)
     key = "results" if metric == "return" else "successes"

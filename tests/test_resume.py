@@ -135,16 +135,41 @@ def test_a_killed_run_continues_from_its_last_checkpoint(tmp_path):
 
 
 def test_a_run_stopped_by_ctrl_c_is_not_taken_for_finished(tmp_path):
-    """The zoo saves and exits 0 on Ctrl-C; through the launcher the run fails and keeps its checkpoint."""
-    folder = tmp_path / "run"
-    folder.mkdir()
-    zoo_args = ["--algo", "ppo", "--env", "CartPole-v1", "-n", "2000000", "-f", str(folder), "--seed", "0"]
-    argv = [str(REPO / "benchmarks" / "resume.py"), "--checkpoint-freq", "2048", "--", *zoo_args]
-    proc = start_until_checkpoint(argv, folder, folder)
-    os.kill(proc.pid, signal.SIGINT)
+    """The zoo saves its model and exits with 0 on Ctrl-C: the runner reads from the saved model that the budget
+    was not reached and writes neither ``timing.txt`` nor a record (``--reuse`` then reruns it)."""
+    folder = tmp_path / "runs" / "k" / "ppo" / "CartPole-v1" / "seed0"
+    argv = [str(REPO / "scripts" / "benchmark.py"), "--tag", "k", "--algos", "ppo", "--envs", "CartPole-v1"]
+    argv += ["--seeds", "0", "-n", "2000000", "--eval-freq", "-1", "--runs-dir", "runs", "--out", "out"]
+    proc = subprocess.Popen(
+        [sys.executable, *argv], cwd=tmp_path, env=zoo_env(), start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while "total_timesteps" not in (
+        (folder / "train.log").read_text() if (folder / "train.log").exists() else ""
+    ):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0][-3000:]
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the runner and the zoo's training both get it
     output = proc.communicate(timeout=120)[0]
-    assert proc.returncode != 0 and "training stopped at" in output, output[-3000:]
-    assert resume.read_pointer(folder) is not None
+    assert "[ppo CartPole-v1 seed 0] rc=1" in output and "of 2000000 steps: not finished" in output, output[
+        -3000:
+    ]
+    assert not (folder / "timing.txt").exists() and not (tmp_path / "out" / "runs").exists()
+
+
+def test_the_curve_of_an_ale_slash_id_is_found(tmp_path):
+    """The zoo writes ``ALE/Pong-v5``'s log folder as ``ALE-Pong-v5_1``."""
+    from tests.test_benchmark import load_benchmark
+
+    benchmark = load_benchmark()
+    run = benchmark.Run("ppo", "ALE/Pong-v5", 0, tmp_path, tmp_path / "seed0.json")
+    (tmp_path / "ppo" / "ALE-Pong-v5_1").mkdir(parents=True)
+    np.savez(
+        tmp_path / "ppo" / "ALE-Pong-v5_1" / "evaluations.npz", timesteps=[10, 20], results=[[-21.0], [-20.0]]
+    )
+    benchmark.load_curve(run, "return")
+    assert run.timesteps.tolist() == [10, 20] and run.returns.tolist() == [-21.0, -20.0]
 
 
 def test_the_launcher_rejects_a_checkpoint_frequency_that_is_not_positive(tmp_path):

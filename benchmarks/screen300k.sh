@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 screen() {
     local tag="$1"; shift
     python scripts/benchmark.py --tag "$tag" --seeds 0 --eval-freq 25000 --eval-episodes 10 --workers 1 \
-        --reuse --doc docs/benchmarks.md \
+        --reuse --checkpoint-freq 50000 --doc docs/benchmarks.md \
         --note 'Screen of shipped entries no section had run (issue 14): one seed against the zoo'"'"'s tuned PPO at equal env steps; a loss here marks an entry to fix or to flag as untested.' \
         "$@"
 }

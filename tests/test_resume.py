@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -91,17 +92,17 @@ def benchmark_argv(n_timesteps: int) -> list[str]:
     ]  # fmt: skip
 
 
-def start_until_checkpoint(argv: list[str], cwd: Path, folder: Path) -> subprocess.Popen:
-    """Start ``python argv`` in its own session and return once ``folder`` has a checkpoint."""
+def start_until(argv: list[str], cwd: Path, ready: Callable[[], bool]) -> subprocess.Popen:
+    """Start ``python argv`` in its own session and return once ``ready()`` holds."""
     proc = subprocess.Popen(
         [sys.executable, *argv], cwd=cwd, env=zoo_env(), start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
-    while resume.read_pointer(folder) is None:
+    while not ready():
         if proc.poll() is not None or time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGKILL)
-            raise AssertionError(f"no checkpoint was written:\n{proc.communicate()[0][-3000:]}")
+            raise AssertionError(f"never ready:\n{proc.communicate()[0][-3000:]}")
         time.sleep(0.05)
     return proc
 
@@ -113,7 +114,7 @@ def test_a_killed_run_continues_from_its_last_checkpoint(tmp_path):
 
     n_timesteps = 30720
     folder = tmp_path / "runs" / "c" / "ppo" / "CartPole-v1" / "seed0"
-    proc = start_until_checkpoint(benchmark_argv(n_timesteps), tmp_path, folder)
+    proc = start_until(benchmark_argv(n_timesteps), tmp_path, lambda: resume.read_pointer(folder) is not None)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     pointer = resume.read_pointer(folder)
@@ -140,21 +141,12 @@ def test_a_run_stopped_by_ctrl_c_is_not_taken_for_finished(tmp_path):
     folder = tmp_path / "runs" / "k" / "ppo" / "CartPole-v1" / "seed0"
     argv = [str(REPO / "scripts" / "benchmark.py"), "--tag", "k", "--algos", "ppo", "--envs", "CartPole-v1"]
     argv += ["--seeds", "0", "-n", "2000000", "--eval-freq", "-1", "--runs-dir", "runs", "--out", "out"]
-    proc = subprocess.Popen(
-        [sys.executable, *argv], cwd=tmp_path, env=zoo_env(), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 300
-    while "total_timesteps" not in (
-        (folder / "train.log").read_text() if (folder / "train.log").exists() else ""
-    ):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0][-3000:]
-        time.sleep(0.1)
+    log = folder / "train.log"
+    proc = start_until(argv, tmp_path, lambda: log.exists() and "total_timesteps" in log.read_text())
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the runner and the zoo's training both get it
     output = proc.communicate(timeout=120)[0]
-    assert "[ppo CartPole-v1 seed 0] rc=1" in output and "of 2000000 steps: not finished" in output, output[
-        -3000:
-    ]
+    assert "[ppo CartPole-v1 seed 0] rc=1" in output, output[-3000:]
+    assert "of 2000000 steps: not finished" in output
     assert not (folder / "timing.txt").exists() and not (tmp_path / "out" / "runs").exists()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch as th
 
-from sb3_pgx.common.steps import all_finite, total_norm
+from sb3_pgx.common.steps import all_finite, clip_coefficient, total_norm
 
 NM_RULES = ("A", "B")
 NM_SCHEDULES = ("apg", "constant")
@@ -123,50 +123,55 @@ class NegativeMomentum(th.optim.Optimizer):
             self.n_nonfinite += 1
             return loss
         if self.max_grad_norm is not None:
-            scale = th.clamp(self.max_grad_norm / (grad_norm + 1e-6), max=1.0)
+            scale = clip_coefficient(grad_norm, self.max_grad_norm)
             grads = [g * scale for g in grads]
-        t = self.n_steps + 1
-        omega = [p.detach().clone() for p in params]
-        theta_t: list[th.Tensor] = []
-        phi: list[th.Tensor] = []
-        for group in self.param_groups:
-            lr = group["lr"] * (t / (t + 1) if self.schedule == "apg" else 1.0)
-            lam = group["lam"]
-            for p in group["params"]:
-                if not p.requires_grad:
-                    continue
-                state = self.state[p]
-                g = grads[len(theta_t)]
-                new = p - lr * g
-                prev = state.get("theta_prev", p.detach().clone())
-                momentum = th.nan_to_num(new - prev, nan=0.0, posinf=0.0, neginf=0.0)
-                phi.append(
-                    new + (lam - 1.0) * momentum if self.rule == "A" else lam * new + (1.0 - lam) * momentum
-                )
-                theta_t.append(new)
+        theta_t, phi = self._candidates(grads)
         if not all_finite(theta_t):
             self.n_nonfinite += 1
             return loss
-        # L(phi) and L(theta_t), both evaluated by the closure at the candidate points
-        accept = all_finite(phi)
-        if accept:
-            _assign(params, phi)
-            loss_phi = closure()
-            _assign(params, theta_t)
-            loss_theta = closure()
-            accept = bool(th.isfinite(loss_phi) and loss_phi <= loss_theta)
+        omega = [p.detach().clone() for p in params]
+        accept = all_finite(phi) and _extrapolation_wins(closure, params, phi, theta_t)
         _assign(params, phi if accept else theta_t)
         for p, new in zip(params, theta_t, strict=True):
             self.state[p]["theta_prev"] = new
         self.n_steps += 1
         self.n_accepted += int(accept)
-        moved = th.stack([th.linalg.vector_norm(p - o) for p, o in zip(params, omega, strict=True)])
         self.last_stats = {
-            "update_norm": th.linalg.vector_norm(moved),
+            "update_norm": total_norm([p - o for p, o in zip(params, omega, strict=True)]),
             "grad_norm": grad_norm,
             "accepted": th.tensor(float(accept)),
         }
         return loss
+
+    def _candidates(self, grads: list[th.Tensor]) -> tuple[list[th.Tensor], list[th.Tensor]]:
+        """``(theta_t, phi)`` of every trainable parameter: the gradient step and its extrapolation by the
+        momentum ``theta_t - theta_{t-1}`` (rule A or B; non-finite momentum entries zeroed)."""
+        t = self.n_steps + 1
+        theta_t: list[th.Tensor] = []
+        phi: list[th.Tensor] = []
+        for group in self.param_groups:
+            lr = group["lr"] * (t / (t + 1) if self.schedule == "apg" else 1.0)
+            lam = group["lam"]
+            for p in (p for p in group["params"] if p.requires_grad):
+                new = p - lr * grads[len(theta_t)]
+                prev = self.state[p].get("theta_prev", p.detach().clone())
+                momentum = th.nan_to_num(new - prev, nan=0.0, posinf=0.0, neginf=0.0)
+                phi.append(
+                    new + (lam - 1.0) * momentum if self.rule == "A" else lam * new + (1.0 - lam) * momentum
+                )
+                theta_t.append(new)
+        return theta_t, phi
+
+
+def _extrapolation_wins(
+    closure: Callable[[], th.Tensor], params: list[th.Tensor], phi: list[th.Tensor], theta_t: list[th.Tensor]
+) -> bool:
+    """``L(phi) <= L(theta_t)``, both losses evaluated by the closure with the parameters set to each point."""
+    _assign(params, phi)
+    loss_phi = closure()
+    _assign(params, theta_t)
+    loss_theta = closure()
+    return bool(th.isfinite(loss_phi) and loss_phi <= loss_theta)
 
 
 def _assign(params: list[th.Tensor], values: list[th.Tensor]) -> None:

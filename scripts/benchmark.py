@@ -118,6 +118,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--variants", default="benchmarks.variants", help="module whose VARIANTS define KEY@label")
     p.add_argument("--threshold", nargs="*", default=[], help="ENV:return for the steps-to-threshold column")
     p.add_argument("--baseline", default="ppo", help="algo the ratios are taken against")
+    add_execution_options(p)
+    args = p.parse_args(argv)
+    if args.backend == "ray" and not args.address:
+        p.error("--backend ray needs --address HOST:PORT")
+    args.runs_dir = args.runs_dir.resolve()  # each training runs with its own folder as cwd
+    return args
+
+
+def add_execution_options(p: argparse.ArgumentParser) -> None:
+    """Where the runs go, where the report goes, and what is reused or resumed."""
     p.add_argument(
         "--backend", choices=["local", "ray"], default="local", help="local processes or Ray tasks"
     )
@@ -141,11 +151,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--report-only", action="store_true",
         help="train nothing and touch no run folder: report the finished runs (a partial section says what is missing)",
     )  # fmt: skip
-    args = p.parse_args(argv)
-    if args.backend == "ray" and not args.address:
-        p.error("--backend ray needs --address HOST:PORT")
-    args.runs_dir = args.runs_dir.resolve()  # each training runs with its own folder as cwd
-    return args
 
 
 def per_algo(items: list[str], n_fields: int) -> dict[str, list[list[str]]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -31,7 +32,10 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_pgx import Rank1NPG
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(ROOT))
+from benchmarks.plotting import plt, save  # noqa: E402
 
 
 def actor_size(model) -> int:
@@ -77,6 +81,60 @@ def bench_rank1(
     return actor_size(model), median_time(actor_update, repeats)
 
 
+def variants(env, args: argparse.Namespace) -> dict:
+    """Name -> ``width -> (actor parameters, seconds per actor update)``."""
+    n, reps, device = args.n_steps, args.repeats, args.device
+    return {
+        "TRPO (CG 15)": lambda w: bench_trpo(env, w, n, 15, reps, device),
+        "TRPO (CG 25, zoo MuJoCo)": lambda w: bench_trpo(env, w, n, 25, reps, device),
+        "Rank1NPG per_sample": lambda w: bench_rank1(env, w, n, "per_sample", reps, device),
+        "Rank1NPG per_sample + kl_rescale": lambda w: bench_rank1(
+            env, w, n, "per_sample", reps, device, kl_rescale=True
+        ),
+        "Rank1NPG minibatch": lambda w: bench_rank1(env, w, n, "minibatch", reps, device),
+        "Rank1NPG self_gradient": lambda w: bench_rank1(env, w, n, "self_gradient", reps, device),
+    }
+
+
+def print_table(rows: list[tuple], names: list[str], args: argparse.Namespace) -> None:
+    """Milliseconds per update and the ratio to TRPO (CG 15) at each width, and the slope in d."""
+    trpo = {w: s for n, w, _, s in rows if n == "TRPO (CG 15)"}
+    print(
+        f"\nBatch {args.n_steps * args.n_envs} transitions of {args.env}, "
+        f"{args.threads} thread(s), {args.device}."
+    )
+    widths = " | ".join(f"w={w}" for w in args.widths)
+    print(f"\n| variant | {widths} | slope (log t / log d), top two widths |")
+    print("|---|" + "---|" * (len(args.widths) + 1))
+    for name in names:
+        sub = [(w, p, s) for n, w, p, s in rows if n == name]
+        cells = [f"{1000 * s:.1f} ms ({s / trpo[w]:.2f}x)" for w, _, s in sub]
+        (_, p1, s1), (_, p2, s2) = sub[-2], sub[-1]
+        slope = np.log(s2 / s1) / np.log(p2 / p1) if len(sub) > 1 else float("nan")
+        print(f"| {name} | " + " | ".join(cells) + f" | {slope:.2f} |")
+
+
+def plot(rows: list[tuple], names: list[str], args: argparse.Namespace, path: Path) -> None:
+    """Update time against actor parameters, log-log, with a linear reference."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name in names:
+        sub = [(p, s) for n, _, p, s in rows if n == name]
+        ax.plot([p for p, _ in sub], [1000 * s for _, s in sub], marker="o", label=name)
+    ps = np.array([p for n, _, p, _ in rows if n == "Rank1NPG per_sample"], dtype=float)
+    ref = [1000 * s for n, _, _, s in rows if n == "Rank1NPG per_sample"][-1]
+    ax.plot(ps, ref * ps / ps[-1], "k:", label="linear in d (reference)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("actor parameters d")
+    ax.set_ylabel("one actor update (ms)")
+    ax.set_title(
+        f"Natural step cost, batch {args.n_steps * args.n_envs}, {args.env}, {args.threads} CPU thread"
+    )
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    save(fig, path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -92,81 +150,23 @@ def main() -> None:
     args = parser.parse_args()
     th.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
-    env = make_vec_env(args.env, n_envs=args.n_envs, seed=0)
-
-    variants = {
-        "TRPO (CG 15)": lambda w: bench_trpo(env, w, args.n_steps, 15, args.repeats, args.device),
-        "TRPO (CG 25, zoo MuJoCo)": lambda w: bench_trpo(env, w, args.n_steps, 25, args.repeats, args.device),
-        "Rank1NPG per_sample": lambda w: bench_rank1(
-            env, w, args.n_steps, "per_sample", args.repeats, args.device
-        ),
-        "Rank1NPG per_sample + kl_rescale": lambda w: bench_rank1(
-            env, w, args.n_steps, "per_sample", args.repeats, args.device, kl_rescale=True
-        ),
-        "Rank1NPG minibatch": lambda w: bench_rank1(
-            env, w, args.n_steps, "minibatch", args.repeats, args.device
-        ),
-        "Rank1NPG self_gradient": lambda w: bench_rank1(
-            env, w, args.n_steps, "self_gradient", args.repeats, args.device
-        ),
-    }
+    timed = variants(make_vec_env(args.env, n_envs=args.n_envs, seed=0), args)
     rows = []
     for width in args.widths:
-        for name, run in variants.items():
-            n_params, seconds = run(width)
+        for name, measure in timed.items():
+            n_params, seconds = measure(width)
             rows.append((name, width, n_params, seconds))
             print(
                 f"{name:34s} width {width:5d} actor params {n_params:9d}  {1000 * seconds:9.1f} ms",
                 flush=True,
             )
-
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.with_suffix(".csv"), "w") as f:
         f.write("variant,width,actor_params,seconds\n")
         f.writelines(f"{n},{w},{p},{s:.6f}\n" for n, w, p, s in rows)
-
-    trpo = {w: s for n, w, _, s in rows if n == "TRPO (CG 15)"}
-    print(
-        f"\nBatch {args.n_steps * args.n_envs} transitions of {args.env}, "
-        f"{args.threads} thread(s), {args.device}."
-    )
-    print(
-        "\n| variant | "
-        + " | ".join(f"w={w}" for w in args.widths)
-        + " | slope (log t / log d), top two widths |"
-    )
-    print("|---|" + "---|" * (len(args.widths) + 1))
-    for name in variants:
-        sub = [(w, p, s) for n, w, p, s in rows if n == name]
-        cells = [f"{1000 * s:.1f} ms ({s / trpo[w]:.2f}x)" for w, _, s in sub]
-        (_, p1, s1), (_, p2, s2) = sub[-2], sub[-1]
-        slope = np.log(s2 / s1) / np.log(p2 / p1) if len(sub) > 1 else float("nan")
-        print(f"| {name} | " + " | ".join(cells) + f" | {slope:.2f} |")
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for name in variants:
-        sub = [(p, s) for n, _, p, s in rows if n == name]
-        ax.plot([p for p, _ in sub], [1000 * s for _, s in sub], marker="o", label=name)
-    ps = np.array([p for n, _, p, _ in rows if n == "Rank1NPG per_sample"], dtype=float)
-    ref = [1000 * s for n, _, _, s in rows if n == "Rank1NPG per_sample"][-1]
-    ax.plot(ps, ref * ps / ps[-1], "k:", label="linear in d (reference)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("actor parameters d")
-    ax.set_ylabel("one actor update (ms)")
-    ax.set_title(
-        f"Natural step cost, batch {args.n_steps * args.n_envs}, {args.env}, {args.threads} CPU thread"
-    )
-    ax.legend(fontsize=7)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out.with_suffix(".png"), dpi=120)
+    print_table(rows, list(timed), args)
+    plot(rows, list(timed), args, out.with_suffix(".png"))
     print(f"\nwrote {out.with_suffix('.csv')} and {out.with_suffix('.png')}")
 
 

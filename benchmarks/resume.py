@@ -38,6 +38,7 @@ import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 
+STARTED = time.perf_counter()  # the segment's seconds count from here (the process start), as the runner's do
 POINTER = "checkpoint.json"  # {"dir", "num_timesteps", "wall_s", "eval_calls"}: the checkpoint in force
 EVAL_KEYS = ("timesteps", "results", "ep_lengths", "successes")
 EVAL_ATTRS = ("evaluations_timesteps", "evaluations_results", "evaluations_length", "evaluations_successes")
@@ -117,7 +118,7 @@ class Checkpoints(BaseCallback):
     :param freq: env steps between checkpoints
     :param folder: the run's folder
     :param evaluations: the zoo's evaluation callback (its history is saved with the model), if any
-    :param prior_wall_s: seconds spent by the segments before this one
+    :param prior_wall_s: seconds spent by the segments before this one (this one's count from the process start)
     """
 
     def __init__(
@@ -125,7 +126,7 @@ class Checkpoints(BaseCallback):
     ) -> None:
         super().__init__()
         self.freq, self.folder, self.evaluations = freq, folder, evaluations
-        self.prior_wall_s, self.start = prior_wall_s, time.perf_counter()
+        self.prior_wall_s = prior_wall_s
         self.last = 0
 
     def _on_training_start(self) -> None:
@@ -133,7 +134,7 @@ class Checkpoints(BaseCallback):
 
     def _on_rollout_start(self) -> None:
         if self.model.num_timesteps - self.last >= self.freq:
-            wall_s = self.prior_wall_s + time.perf_counter() - self.start
+            wall_s = self.prior_wall_s + time.perf_counter() - STARTED
             save_checkpoint(self.model, self.evaluations, self.folder, wall_s)
             self.last = self.model.num_timesteps
 

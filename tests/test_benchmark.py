@@ -53,8 +53,14 @@ BAD_INPUT = [
     (["--variants", "no_such_module"], "'no_such_module'"),
     (["--backend", "ray", "--address", "127.0.0.1:{port}"], "'127.0.0.1:{port}'"),
     (["--checkpoint-freq", "-5"], "--checkpoint-freq -5: 0 .none. or a positive"),
-    (["--checkpoint-freq", "4096", "--backend", "ray", "--address", "127.0.0.1:{port}"], "needs --backend local"),
-    (["--algos", "rank1_npg@diag_ef", "--checkpoint-freq", "4096"], "'rank1_npg@diag_ef' run their own launcher"),
+    (
+        ["--checkpoint-freq", "4096", "--backend", "ray", "--address", "127.0.0.1:{port}"],
+        "needs --backend local",
+    ),
+    (
+        ["--algos", "rank1_npg@diag_ef", "--checkpoint-freq", "4096"],
+        "'rank1_npg@diag_ef' run their own launcher",
+    ),
 ]
 
 
@@ -93,6 +99,16 @@ def run_script(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
+
+
+def test_the_run_records_are_not_ignored_by_git():
+    """``--reuse`` resumes on a new machine from the records committed under ``docs/benchmarks/<tag>/runs/``:
+    git must not ignore them (a ``runs/`` pattern once did, so none was ever committed)."""
+    record = "docs/benchmarks/some-tag/runs/spma/Hopper-v4/seed0.json"
+    proc = subprocess.run(
+        ["git", "-C", str(REPO), "check-ignore", "--no-index", "-v", record], capture_output=True
+    )
+    assert proc.returncode == 1, f"git ignores {record}: {proc.stdout.decode()}{proc.stderr.decode()}"
 
 
 def test_grid_then_reuse_keeps_finished_runs_and_restarts_unfinished_ones(tmp_path):

@@ -44,6 +44,14 @@ EVAL_KEYS = ("timesteps", "results", "ep_lengths", "successes")
 EVAL_ATTRS = ("evaluations_timesteps", "evaluations_results", "evaluations_length", "evaluations_successes")
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader sees all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def read_pointer(folder: Path) -> dict[str, Any] | None:
     """The checkpoint in force in ``folder`` (its ``checkpoint.json``), or None."""
     path = folder / POINTER
@@ -79,8 +87,7 @@ def save_checkpoint(
     shutil.rmtree(folder / name, ignore_errors=True)
     os.replace(tmp, folder / name)
     pointer = dict(dir=name, num_timesteps=model.num_timesteps, wall_s=wall_s, eval_calls=eval_calls)
-    (folder / (POINTER + ".tmp")).write_text(json.dumps(pointer) + "\n")
-    os.replace(folder / (POINTER + ".tmp"), folder / POINTER)
+    write_atomically(folder / POINTER, json.dumps(pointer) + "\n")
     for old in folder.glob("checkpoint-*"):
         if old.name != name:
             shutil.rmtree(old)

@@ -285,18 +285,10 @@ def prepare(run: Run, reuse: bool, metric: str) -> bool:
         run.prior_wall_s = pointer["wall_s"]
         earlier = json.loads((run.folder / RESUMED).read_text()) if (run.folder / RESUMED).exists() else []
         run.resumed_from = [*earlier, pointer["num_timesteps"]]
-        write_atomically(run.folder / RESUMED, json.dumps(run.resumed_from))
+        resume.write_atomically(run.folder / RESUMED, json.dumps(run.resumed_from))
     elif run.folder.exists():
         shutil.rmtree(run.folder)
     return False
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: a reader sees all of it or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_record(run: Run) -> None:
@@ -306,7 +298,7 @@ def write_record(run: Run) -> None:
     )
     if run.resumed_from:
         data["resumed_from"] = run.resumed_from
-    write_atomically(run.record, json.dumps(data) + "\n")
+    resume.write_atomically(run.record, json.dumps(data) + "\n")
 
 
 def zoo_log(run: Run) -> Path | None:
@@ -337,7 +329,7 @@ def finish(run: Run, returncode: int, wall_s: float, metric: str) -> None:
     fps = FPS_RE.findall(log.read_text(errors="replace")) if log.exists() else []
     run.fps = float(fps[-1]) if fps else float("nan")
     if returncode == 0:
-        write_atomically(run.folder / DONE, f"{run.wall_s} {run.fps}\n")
+        resume.write_atomically(run.folder / DONE, f"{run.wall_s} {run.fps}\n")
         load_curve(run, metric)
         write_record(run)
         resume.remove_checkpoints(run.folder)

@@ -34,6 +34,7 @@ import platform
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ FPS_RE = re.compile(r"\|\s*fps\s*\|\s*([0-9.]+)")
 DONE = "timing.txt"  # "<wall seconds> <env-steps/s>", written last: its presence marks a finished run
 RECORDS = "runs"  # under --out: one JSON record per finished run, committed with the report
 RESUMED = "resumed.json"  # in a run folder: the steps of each checkpoint the run was continued from
+CODE = "code.json"  # in a run folder: the code version (``code_version``) of each segment that trained it
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Run:
     fps: float = float("nan")
     prior_wall_s: float = 0.0  # seconds of the interrupted segments a checkpointed run continues from
     resumed_from: list[int] = field(default_factory=list)  # the steps it was continued at
+    code: list[str] = field(default_factory=list)  # the code version of each segment that trained it
     returncode: int | None = None
     timesteps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -263,6 +266,7 @@ def load_finished(run: Run, metric: str) -> bool:
     if run.record.exists():
         data = json.loads(run.record.read_text())
         run.wall_s, run.fps, run.returncode = data["wall_s"], data["fps"], 0
+        run.code = data.get("code", [])
         run.timesteps, run.returns = np.array(data["timesteps"]), np.array(data["returns"])
         return True
     done = run.folder / DONE
@@ -270,6 +274,7 @@ def load_finished(run: Run, metric: str) -> bool:
         return False
     run.wall_s, run.fps = map(float, done.read_text().split())
     run.returncode = 0
+    run.code = json.loads((run.folder / CODE).read_text()) if (run.folder / CODE).exists() else []
     load_curve(run, metric)
     write_record(run)
     return True
@@ -288,7 +293,35 @@ def prepare(run: Run, reuse: bool, metric: str) -> bool:
         resume.write_atomically(run.folder / RESUMED, json.dumps(run.resumed_from))
     elif run.folder.exists():
         shutil.rmtree(run.folder)
+    note_code(run)
     return False
+
+
+def code_version() -> str:
+    """The git commit that trains, ``+dirty`` when ``sb3_pgx/``, ``hyperparams/`` or ``benchmarks/`` have
+    uncommitted changes; ``unknown`` outside a git checkout."""
+
+    def git(*cmd: str) -> str:
+        return subprocess.run(
+            ["git", *cmd], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short=10", "HEAD")
+        dirty = git(
+            "status", "--porcelain", "--untracked-files=no", "--", "sb3_pgx", "hyperparams", "benchmarks"
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def note_code(run: Run) -> None:
+    """Add the code version of the segment about to train to the run folder's ``code.json``."""
+    path = run.folder / CODE
+    run.code = [*(json.loads(path.read_text()) if path.exists() else []), code_version()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    resume.write_atomically(path, json.dumps(run.code))
 
 
 def write_record(run: Run) -> None:
@@ -298,6 +331,8 @@ def write_record(run: Run) -> None:
     )
     if run.resumed_from:
         data["resumed_from"] = run.resumed_from
+    if run.code:
+        data["code"] = run.code
     resume.write_atomically(run.record, json.dumps(data) + "\n")
 
 
@@ -531,8 +566,20 @@ def best_of_grid(rows: list[dict], args: argparse.Namespace) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str]) -> str:
-    """The doc section: command, machine, budget, table, then ``extra`` (aggregates and plots)."""
+def code_summary(runs: list[Run]) -> str:
+    """Which code trained the finished runs: each version with its number of runs (a resumed run counts once
+    per version it ran on); runs recorded before versions were kept are counted apart."""
+    finished = [r for r in runs if r.returncode == 0]
+    counts: dict[str, int] = {}
+    for version in itertools.chain.from_iterable(dict.fromkeys(r.code) for r in finished):
+        counts[version] = counts.get(version, 0) + 1
+    parts = [f"`{v}` ({n} runs)" for v, n in sorted(counts.items())]
+    unknown = sum(not r.code for r in finished)
+    return ", ".join(parts + ([f"not recorded ({unknown} runs)"] if unknown else [])) or "no finished run"
+
+
+def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str], code: str) -> str:
+    """The doc section: command, machine, code, budget, table, then ``extra`` (aggregates and plots)."""
     budget = f"{args.n_timesteps} env steps" if args.n_timesteps else "the yml's n_timesteps"
     lines = [
         f"<!-- bench:{args.tag} -->",
@@ -542,6 +589,7 @@ def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv:
         "",
         f"Command: `python scripts/benchmark.py {' '.join(shlex.quote(a) for a in argv)}`  ",
         f"Machine: {machine()}; {where(args)}.  ",
+        f"Code (git commit of sb3-pgx per run): {code}.  ",
         f"Budget: {budget} per run; evaluation every {args.eval_freq} steps on "
         f"{args.eval_episodes} episodes (deterministic except Atari). Final = last evaluation; AUC = mean "
         "of the evaluation curve; env-steps/s from SB3's last `fps` (includes evaluation time).",
@@ -580,7 +628,7 @@ def report(
     extra = aggregate_section(runs, labels, args, out, rel) if len(args.envs) > 1 else []
     plots = plot(runs, labels, args.envs, out) if args.eval_freq > 0 else []
     extra += [f"![{p}]({rel}/{p})" for p in plots]
-    section = markdown(rows, args, extra, argv)
+    section = markdown(rows, args, extra, argv, code_summary(runs))
     # summary.md sits beside the plots: its links are relative to ``out``, the doc's to the doc's folder
     (out / "summary.md").write_text(section.replace(f"]({rel}/", "](./") + "\n")
     if args.doc:

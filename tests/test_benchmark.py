@@ -143,6 +143,14 @@ def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
         "spma/CartPole-v1/seed0.json", "spma/CartPole-v1/seed1.json"
     ]  # fmt: skip
     assert not list((tmp_path / "out" / "runs").rglob("*.tmp"))
+    version = (
+        load_benchmark().code_version()
+    )  # each record names the code that trained it, and so does the report
+    assert all(json.loads(r.read_text())["code"] == [version] for r in records) and version != "unknown"
+    assert (
+        f"Code (git commit of sb3-pgx per run): `{version}` (2 runs)."
+        in (tmp_path / "out" / "summary.md").read_text()
+    )
     curves, summary = ((tmp_path / "out" / f).read_text() for f in ("curves.csv", "summary.csv"))
     shutil.rmtree(tmp_path / "runs")  # a new machine: only the committed files are there
     proc = run_script(*argv, "--reuse", cwd=tmp_path)
@@ -161,6 +169,14 @@ def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
     proc = run_script(*argv, "--reuse", cwd=tmp_path)
     assert "[spma CartPole-v1 seed 1] rc=0" in proc.stdout and "seed 0]" not in proc.stdout
     assert records[1].exists()
+
+
+def test_code_summary_counts_runs_per_version_and_the_unrecorded():
+    """A run resumed on a newer commit counts under both; records older than the field are counted apart."""
+    bench = load_benchmark()
+    runs = [SimpleNamespace(returncode=0, code=c) for c in (["a1"], ["a1", "b2"], ["b2", "b2"], [])]
+    runs.append(SimpleNamespace(returncode=1, code=["c3"]))  # unfinished: not in the report
+    assert bench.code_summary(runs) == "`a1` (2 runs), `b2` (2 runs), not recorded (1 runs)"
 
 
 def fake_runs(rng: np.random.Generator) -> list[SimpleNamespace]:

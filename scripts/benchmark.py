@@ -274,7 +274,7 @@ def load_finished(run: Run, metric: str) -> bool:
         return False
     run.wall_s, run.fps = map(float, done.read_text().split())
     run.returncode = 0
-    run.code = json.loads((run.folder / CODE).read_text()) if (run.folder / CODE).exists() else []
+    run.code = read_list(run.folder / CODE)
     load_curve(run, metric)
     write_record(run)
     return True
@@ -288,8 +288,7 @@ def prepare(run: Run, reuse: bool, metric: str) -> bool:
     pointer = resume.read_pointer(run.folder) if reuse else None
     if pointer is not None:
         run.prior_wall_s = pointer["wall_s"]
-        earlier = json.loads((run.folder / RESUMED).read_text()) if (run.folder / RESUMED).exists() else []
-        run.resumed_from = [*earlier, pointer["num_timesteps"]]
+        run.resumed_from = [*read_list(run.folder / RESUMED), pointer["num_timesteps"]]
         resume.write_atomically(run.folder / RESUMED, json.dumps(run.resumed_from))
     elif run.folder.exists():
         shutil.rmtree(run.folder)
@@ -318,10 +317,13 @@ def code_version() -> str:
 
 def note_code(run: Run) -> None:
     """Add the code version of the segment about to train to the run folder's ``code.json``."""
-    path = run.folder / CODE
-    run.code = [*(json.loads(path.read_text()) if path.exists() else []), code_version()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    resume.write_atomically(path, json.dumps(run.code))
+    run.code = [*read_list(run.folder / CODE), code_version()]
+    resume.write_atomically(run.folder / CODE, json.dumps(run.code))
+
+
+def read_list(path: Path) -> list:
+    """A JSON list kept in a run folder (``resumed.json``, ``code.json``); empty when the file is not there."""
+    return json.loads(path.read_text()) if path.exists() else []
 
 
 def write_record(run: Run) -> None:

@@ -29,9 +29,9 @@ TUNED_ETA: dict[tuple[str, str], tuple[float, str]] = {
 # Walker2d 2 seeds; -1 beat 0 on both (a smaller initial noise, as the zoo's PPO uses -2 on these tasks).
 TUNED_LOG_STD: dict[str, float] = {"HalfCheetah": -1.0, "Walker2d": -1.0}
 
-_SCREEN = "the issue-14 screen (docs/benchmarks.md#screen-classic, #screen-pendulum: seed 0, 100k steps)"
-#: (algo, env id) -> what the one-seed screen against the zoo's tuned PPO found, where the entry loses badly and
-#: was not fixed: written beside the entry so that a user sees it before training.
+#: (algo, env id) -> what the one-seed screen against the zoo's tuned PPO (issue 14, docs/benchmarks.md#screen-*)
+#: found, where the entry loses badly and was not fixed: written beside the entry so that a user sees it before
+#: training. Empty since the classic entries were fixed (their critic, Pendulum's gSDE).
 SCREEN_LOSSES: dict[tuple[str, str], str] = {}
 
 # The critic of the classic-control entries: Adam on minibatches of 64 for 10 epochs, what they were tuned and

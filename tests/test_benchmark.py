@@ -143,9 +143,8 @@ def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
         "spma/CartPole-v1/seed0.json", "spma/CartPole-v1/seed1.json"
     ]  # fmt: skip
     assert not list((tmp_path / "out" / "runs").rglob("*.tmp"))
-    version = (
-        load_benchmark().code_version()
-    )  # each record names the code that trained it, and so does the report
+    # each record names the code that trained it, and so does the report
+    version = load_benchmark().code_version()
     assert all(json.loads(r.read_text())["code"] == [version] for r in records) and version != "unknown"
     assert (
         f"Code (git commit of sb3-pgx per run): `{version}` (2 runs)."

@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 import sb3_pgx
 from sb3_pgx.zoo import ZOO_ENTRIES, hyperparams_path, load_object
+from tests.entries import constructor_defaults
 from tests.zoo_helpers import zoo_env
 
 REPO = Path(sb3_pgx.__file__).resolve().parents[1]
@@ -76,22 +77,11 @@ MIRROR_YML_ETA = dict.fromkeys(
 )  # fmt: skip
 
 
-def constructor_default(cls: type, name: str):
-    """The default of ``name`` in the first ``__init__`` of ``cls``'s MRO that declares it."""
-    import inspect
-
-    for klass in cls.__mro__:
-        parameters = inspect.signature(klass.__init__).parameters if "__init__" in vars(klass) else {}
-        if name in parameters:
-            return parameters[name].default
-    raise AssertionError(f"{cls.__name__} has no constructor parameter {name!r}")
-
-
 @pytest.mark.parametrize("key", MIRROR_KEYS)
 def test_mirror_yml_gives_every_env_the_eta_it_gave_before(key):
     """rl-zoo3 passes an entry's keys to the constructor: an entry without ``eta`` gets the class default."""
     table = yaml.safe_load(hyperparams_path(key).read_text())
-    default = constructor_default(load_object(ZOO_ENTRIES[key].algo_class), "eta")
+    default = constructor_defaults(load_object(ZOO_ENTRIES[key].algo_class))["eta"]
     assert {env_id: entry.get("eta", default) for env_id, entry in table.items()} == MIRROR_YML_ETA
 
 

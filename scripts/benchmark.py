@@ -34,6 +34,7 @@ import platform
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import zipfile
@@ -52,6 +53,7 @@ DONE = "timing.txt"  # "<wall seconds> <env-steps/s>", written last: its presenc
 RECORDS = "runs"  # under --out: one JSON record per finished run, committed with the report
 RESUMED = "resumed.json"  # in a run folder: the steps of each checkpoint the run was continued from
 CODE = "code.json"  # in a run folder: the code version (``code_version``) of each segment that trained it
+OWNER = "owner.json"  # in a run folder while a runner trains it: that runner's host and pid
 
 
 @dataclass
@@ -280,11 +282,9 @@ def load_finished(run: Run, metric: str) -> bool:
     return True
 
 
-def prepare(run: Run, reuse: bool, metric: str) -> bool:
-    """With ``reuse``, load a finished run and return True, or keep a checkpointed one to be continued; otherwise
-    clear the run's folder for a fresh start."""
-    if reuse and load_finished(run, metric):
-        return True
+def prepare(run: Run, reuse: bool) -> None:
+    """Claim an unfinished run for this runner; with ``reuse``, keep a checkpointed one to be continued, otherwise
+    clear its folder for a fresh start."""
     pointer = resume.read_pointer(run.folder) if reuse else None
     if pointer is not None:
         run.prior_wall_s = pointer["wall_s"]
@@ -293,7 +293,37 @@ def prepare(run: Run, reuse: bool, metric: str) -> bool:
     elif run.folder.exists():
         shutil.rmtree(run.folder)
     note_code(run)
-    return False
+    owner = dict(host=socket.gethostname(), pid=os.getpid())
+    resume.write_atomically(run.folder / OWNER, json.dumps(owner))
+
+
+def live_owner(run: Run) -> int | None:
+    """The pid of another runner on this machine that is training ``run`` now; None when there is none (its
+    owner ended, or ran on another machine: a stopped job or a lost machine leaves a stale ``owner.json``)."""
+    path = run.folder / OWNER
+    owner = json.loads(path.read_text()) if path.exists() else {}
+    if owner.get("host") != socket.gethostname() or owner.get("pid") == os.getpid():
+        return None
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, under another user
+    return owner["pid"]
+
+
+def check_not_running(runs: list[Run]) -> None:
+    """Stop before touching any run folder when another runner is training one of ``runs`` (two runners on one
+    run would clear or overwrite each other's files)."""
+    for run in runs:
+        pid = live_owner(run)
+        if pid is not None:
+            raise SystemExit(
+                f"{run.algo} {run.env} seed {run.seed} is being trained by another benchmark.py (pid {pid}, "
+                f"{run.folder / OWNER}): let it finish or stop it, or leave that run out (--algos/--envs/--seeds); "
+                f"if pid {pid} is not a benchmark run, remove that file"
+            )
 
 
 def code_version() -> str:
@@ -395,17 +425,24 @@ def load_curve(run: Run, metric: str) -> None:
 def execute_all(runs: list[Run], specs: dict[str, Spec], args: argparse.Namespace) -> None:
     """Train every run that is not already finished (``--reuse``), on the chosen backend; each run's curve is
     loaded as it finishes."""
-    todo = [r for r in runs if not prepare(r, args.reuse, args.metric)]
+    todo = [r for r in runs if not (args.reuse and load_finished(r, args.metric))]
+    check_not_running(todo)
+    for run in todo:
+        prepare(run, args.reuse)
     jobs = [(r.folder, zoo_command(specs[r.algo], r, args)) for r in todo]
 
     def on_done(index: int, returncode: int, wall_s: float) -> None:
         """Mark ``todo[index]`` finished (called by the backend as each run ends)."""
         finish(todo[index], returncode, wall_s, args.metric)
 
-    if args.backend == "ray":
-        backends.run_ray(jobs, args.address, on_done)
-    else:
-        backends.run_local(jobs, args.workers, on_done)
+    try:
+        if args.backend == "ray":
+            backends.run_ray(jobs, args.address, on_done)
+        else:
+            backends.run_local(jobs, args.workers, on_done)
+    finally:
+        for run in todo:
+            (run.folder / OWNER).unlink(missing_ok=True)
 
 
 def partial_note(runs: list[Run], finished: list[Run]) -> str:

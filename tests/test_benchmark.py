@@ -401,3 +401,32 @@ def test_plot_draws_no_empty_figure_for_a_task_without_finished_runs(tmp_path):
     run.timesteps, run.returns = np.array([1, 2]), np.array([10.0, 20.0])
     names = bench.plot([run], ["spma"], ["CartPole-v1", "Acrobot-v1"], tmp_path)
     assert names == ["curves_CartPole-v1.png"] and not (tmp_path / "curves_Acrobot-v1.png").exists()
+
+
+def test_a_run_another_runner_is_training_is_never_touched(tmp_path, monkeypatch):
+    """Two runners on one tag (say, one per core, with overlapping --seeds): the second stops before clearing or
+    training anything while the first is alive; once the first has ended, its stale claim is ignored and the run
+    resumes. The runner's own claims are released when it ends."""
+    bench = load_benchmark()
+    trained = []
+    monkeypatch.setattr(bench, "report", lambda *a, **k: [])
+    monkeypatch.setattr(bench.backends, "run_local", lambda jobs, workers, on_done: trained.extend(jobs))
+    argv = ["--tag", "t", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", "1", "--reuse"]
+    argv += ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
+    seeds = [tmp_path / "runs" / "t" / "spma" / "CartPole-v1" / f"seed{k}" for k in (0, 1)]
+    for folder in seeds:
+        folder.mkdir(parents=True)
+        (folder / "train.log").write_text("half-written by the other runner")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        claim = json.dumps(dict(host=socket.gethostname(), pid=other.pid))
+        (seeds[1] / "owner.json").write_text(claim)
+        with pytest.raises(SystemExit, match=rf"spma CartPole-v1 seed 1 .*pid {other.pid}"):
+            bench.main(argv)
+        assert trained == [] and all((f / "train.log").exists() for f in seeds)  # nothing cleared
+    finally:
+        other.kill()
+        other.wait()
+    bench.main(argv)  # the other runner has ended: its claim is stale
+    assert [job[0] for job in trained] == seeds
+    assert not any((f / "owner.json").exists() for f in seeds)

@@ -87,12 +87,17 @@ def evidence(sections: Path, keys: set[str]) -> dict[tuple[str, str], Evidence]:
     return found
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 seed``, ``2 seeds``."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def _cell(ev: Evidence | None) -> str:
     """``tag (n seeds, budget)`` per section, or the mark of an entry no section has run."""
     if ev is None:
         return "**not yet run**"
     return "; ".join(
-        f"[{tag}](../benchmarks.md#{tag}) ({len(ev.seeds[tag])} seeds, {ev.budget[tag]:,} steps)"
+        f"[{tag}](../benchmarks.md#{tag}) ({_count(len(ev.seeds[tag]), 'seed')}, {ev.budget[tag]:,} steps)"
         for tag in sorted(ev.seeds)
     )
 

@@ -364,7 +364,10 @@ def test_coverage_counts_the_zoo_key_itself_from_curves_and_records(tmp_path):
     assert found["spma", "Hopper-v4"].budget == {"a": 2000, "b": 3000}
     page = coverage.table(entries, found)
     assert "1 of the 3 entries have been run by a published section; **2 have not**" in page
-    assert "| spma | Hopper-v4 | [a](../benchmarks.md#a) (2 seeds, 2,000 steps); [b]" in page
+    assert (
+        "| spma | Hopper-v4 | [a](../benchmarks.md#a) (2 seeds, 2,000 steps); [b](../benchmarks.md#b) (1 seed, 3,000 steps) |"
+        in page
+    )
     assert "| spma | Ant-v4 | **not yet run** |" in page and "| spma | Swimmer-v4 | **not yet run** |" in page
 
 

@@ -40,6 +40,13 @@ def normalised(
     """Per label, (runs, tasks) matrices of normalised final return and AUC, and one note per task.
 
     A label needs a finished run on every task; its k-th run on each task is the k-th seed that finished."""
+    groups = {
+        label: [[r for r in runs if r.algo == label and r.env == env and len(r.returns)] for env in envs]
+        for label in labels
+    }
+    counts = {label: min(len(g) for g in groups[label]) for label in labels}
+    if not any(counts.values()):  # a partial report: no label has finished every task yet
+        return {}, {}, []
     refs, notes = {}, []
     for env in envs:
         if args.metric == "success":
@@ -50,12 +57,10 @@ def normalised(
         refs[env] = (random, ppo)
         notes.append(f"{env} {random:.1f} / {ppo:.1f} ({source})")
     final, auc = {}, {}
-    for label in labels:
-        groups = [[r for r in runs if r.algo == label and r.env == env and len(r.returns)] for env in envs]
-        n = min(len(g) for g in groups)
+    for label, n in counts.items():
         if n:
-            final[label] = _matrix(groups, envs, refs, n, lambda returns: returns[-1])
-            auc[label] = _matrix(groups, envs, refs, n, np.mean)
+            final[label] = _matrix(groups[label], envs, refs, n, lambda returns: returns[-1])
+            auc[label] = _matrix(groups[label], envs, refs, n, np.mean)
     return final, auc, notes
 
 

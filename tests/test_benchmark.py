@@ -433,3 +433,20 @@ def test_a_run_another_runner_is_training_is_never_touched(tmp_path, monkeypatch
     bench.main(argv)  # the other runner has ended: its claim is stale
     assert [job[0] for job in trained] == seeds
     assert not any((f / "owner.json").exists() for f in seeds)
+
+
+def test_a_partial_report_needs_no_reference_for_a_task_nothing_has_finished(tmp_path):
+    """--report-only while a section is under way: Humanoid-v4 (no published PPO score, and this section's PPO
+    has not run it yet) has no finished run, so nothing is aggregated and no reference is asked for; once every
+    task has a run, the aggregate needs the references again."""
+    load_benchmark()
+    from benchmarks import report
+
+    def run(algo, env):
+        return SimpleNamespace(algo=algo, env=env, seed=0, timesteps=np.array([1]), returns=np.array([100.0]))
+
+    args = argparse.Namespace(metric="return", baseline="ppo")
+    envs = ["Swimmer-v4", "Humanoid-v4"]
+    assert report.normalised([run("spma", "Swimmer-v4")], ["spma", "ppo"], envs, args) == ({}, {}, [])
+    with pytest.raises(SystemExit, match="Humanoid-v4"):
+        report.normalised([run("spma", e) for e in envs], ["spma", "ppo"], envs, args)

@@ -29,17 +29,20 @@ TUNED_ETA: dict[tuple[str, str], tuple[float, str]] = {
 # Walker2d 2 seeds; -1 beat 0 on both (a smaller initial noise, as the zoo's PPO uses -2 on these tasks).
 TUNED_LOG_STD: dict[str, float] = {"HalfCheetah": -1.0, "Walker2d": -1.0}
 
+#: MuJoCo task -> (its choices beyond MUJOCO_COMMON, where they come from). Swimmer: the screen (300k, seed 0) lost
+#: with gamma 0.99 / gae_lambda 0.95 (SPMA 41, MDPO 40, TRPO-reg 33 vs the zoo's PPO 333); the zoo's PPO entry uses
+#: 0.9999 / 0.98, and a held-out probe with both (seed 10, 300k) gave SPMA 263, MDPO 355 (docs/benchmarks/tuning.md).
+MUJOCO_TASK: dict[str, tuple[dict, str]] = {
+    "Swimmer": (
+        dict(gamma=0.9999, gae_lambda=0.98),
+        "gamma / gae_lambda: the zoo's PPO Swimmer entry (probe: docs/benchmarks/tuning.md#swimmer)",
+    ),
+}
+
 #: (algo, env id) -> what the one-seed screen against the zoo's tuned PPO (issue 14, docs/benchmarks.md#screen-*)
 #: found, where the entry loses badly and was not fixed: written beside the entry so that a user sees it before
-#: training. The classic entries were fixed (their critic, Pendulum's gSDE). Swimmer-v4 (300k, seed 0): the zoo's
-#: PPO entry uses gamma 0.9999 and gae_lambda 0.98 where ours use 0.99 / 0.95; a held-out probe with both (seed 10,
-#: 300k: SPMA 263, MDPO 355; docs/benchmarks.md, status of #14) is the candidate fix, not yet rescreened.
-_SWIMMER = "LOSES the screen (300k, seed 0: {} vs the zoo's PPO 333, docs/benchmarks.md#screen-swimmer-ant-humanoid-v4)"
-SCREEN_LOSSES: dict[tuple[str, str], str] = {
-    ("spma", "Swimmer-v4"): _SWIMMER.format(41),
-    ("mdpo", "Swimmer-v4"): _SWIMMER.format(40),
-    ("trpo_reg", "Swimmer-v4"): _SWIMMER.format(33),
-}
+#: training. The classic entries were fixed (their critic, Pendulum's gSDE), and Swimmer (MUJOCO_TASK).
+SCREEN_LOSSES: dict[tuple[str, str], str] = {}
 
 # The critic of the classic-control entries: Adam on minibatches of 64 for 10 epochs, what they were tuned and
 # published with (docs/benchmarks.md#cartpole). Written out because the library's default changed on 2 December
@@ -170,8 +173,10 @@ def write(algo: str) -> str:
         log_std = (
             f"log_std_init {TUNED_LOG_STD[name]} tuned (see TUNED_LOG_STD)" if name in TUNED_LOG_STD else ""
         )
-        params = dict(**MUJOCO_COMMON, policy_kwargs=mujoco_policy_kwargs(name))
-        blocks += [entry(algo, f"{name}-{version}", params, log_std) for version in ("v4", "v5")]
+        task, task_note = MUJOCO_TASK.get(name, ({}, ""))
+        params = dict(MUJOCO_COMMON, **task, policy_kwargs=mujoco_policy_kwargs(name))
+        note = "; ".join(filter(None, [log_std, task_note]))
+        blocks += [entry(algo, f"{name}-{version}", params, note) for version in ("v4", "v5")]
     return "\n\n".join(blocks) + "\n"
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 FOLDER = "{folder}"  # placeholder in a command for the zoo's log folder (``-f``), filled in where it runs
 OnDone = Callable[[int, int, float], None]
+OnStart = Callable[[int], None]
 
 
 def train_in(folder: Path, args: Sequence[str]) -> tuple[int, float]:
@@ -38,11 +39,15 @@ def train_in(folder: Path, args: Sequence[str]) -> tuple[int, float]:
     return proc.returncode, time.perf_counter() - start
 
 
-def run_local(jobs: Sequence[tuple[Path, list[str]]], workers: int, on_done: OnDone) -> None:
-    """Run ``jobs`` (folder, arguments) ``workers`` at a time in local processes."""
+def run_local(
+    jobs: Sequence[tuple[Path, list[str]]], workers: int, on_start: OnStart, on_done: OnDone
+) -> None:
+    """Run ``jobs`` (folder, arguments) ``workers`` at a time in local processes; ``on_start(index)`` is called
+    just before a job's training starts (a job waiting for a worker may start long after the runner did)."""
 
     def one(index: int) -> None:
         """Train job ``index`` and report it."""
+        on_start(index)
         on_done(index, *train_in(*jobs[index]))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -83,8 +88,9 @@ def connect_ray(address: str) -> None:
         ray.init(address=address, log_to_driver=False, logging_level="WARNING", **local)
 
 
-def run_ray(jobs: Sequence[tuple[Path, list[str]]], address: str, on_done: OnDone) -> None:
-    """Run every job as a Ray task (one CPU each) and unpack what each returns into its folder."""
+def run_ray(jobs: Sequence[tuple[Path, list[str]]], address: str, on_start: OnStart, on_done: OnDone) -> None:
+    """Run every job as a Ray task (one CPU each) and unpack what each returns into its folder; ``on_start(index)``
+    is called as a job is submitted (the node that runs it trains the code installed there)."""
     import ray
     from ray import (
         cloudpickle,  # Ray's own copy: registering with the standalone cloudpickle does not reach it
@@ -93,7 +99,10 @@ def run_ray(jobs: Sequence[tuple[Path, list[str]]], address: str, on_done: OnDon
     connect_ray(address)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need not import ``benchmarks``
     remote = ray.remote(num_cpus=1)(_train_remote)
-    pending = {remote.remote(args): index for index, (_, args) in enumerate(jobs)}
+    pending = {}
+    for index, (_, args) in enumerate(jobs):
+        on_start(index)
+        pending[remote.remote(args)] = index
     while pending:
         (ready,), _ = ray.wait(list(pending), num_returns=1)
         index = pending.pop(ready)

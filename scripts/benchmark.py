@@ -292,7 +292,6 @@ def prepare(run: Run, reuse: bool) -> None:
         resume.write_atomically(run.folder / RESUMED, json.dumps(run.resumed_from))
     elif run.folder.exists():
         shutil.rmtree(run.folder)
-    note_code(run)
     owner = dict(host=socket.gethostname(), pid=os.getpid())
     resume.write_atomically(run.folder / OWNER, json.dumps(owner))
 
@@ -346,7 +345,8 @@ def code_version() -> str:
 
 
 def note_code(run: Run) -> None:
-    """Add the code version of the segment about to train to the run folder's ``code.json``."""
+    """Add the code version of the segment about to train to the run folder's ``code.json``: taken as its
+    training starts, not when the runner started (a commit made while earlier runs train reaches later ones)."""
     run.code = [*read_list(run.folder / CODE), code_version()]
     resume.write_atomically(run.folder / CODE, json.dumps(run.code))
 
@@ -431,15 +431,19 @@ def execute_all(runs: list[Run], specs: dict[str, Spec], args: argparse.Namespac
         prepare(run, args.reuse)
     jobs = [(r.folder, zoo_command(specs[r.algo], r, args)) for r in todo]
 
+    def on_start(index: int) -> None:
+        """Note the code that is about to train ``todo[index]`` (called by the backend as each run starts)."""
+        note_code(todo[index])
+
     def on_done(index: int, returncode: int, wall_s: float) -> None:
         """Mark ``todo[index]`` finished (called by the backend as each run ends)."""
         finish(todo[index], returncode, wall_s, args.metric)
 
     try:
         if args.backend == "ray":
-            backends.run_ray(jobs, args.address, on_done)
+            backends.run_ray(jobs, args.address, on_start, on_done)
         else:
-            backends.run_local(jobs, args.workers, on_done)
+            backends.run_local(jobs, args.workers, on_start, on_done)
     finally:
         for run in todo:
             (run.folder / OWNER).unlink(missing_ok=True)

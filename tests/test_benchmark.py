@@ -413,7 +413,7 @@ def test_a_run_another_runner_is_training_is_never_touched(tmp_path, monkeypatch
     bench = load_benchmark()
     trained = []
     monkeypatch.setattr(bench, "report", lambda *a, **k: [])
-    monkeypatch.setattr(bench.backends, "run_local", lambda jobs, workers, on_done: trained.extend(jobs))
+    monkeypatch.setattr(bench.backends, "run_local", lambda jobs, workers, *_: trained.extend(jobs))
     argv = ["--tag", "t", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", "1", "--reuse"]
     argv += ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
     seeds = [tmp_path / "runs" / "t" / "spma" / "CartPole-v1" / f"seed{k}" for k in (0, 1)]
@@ -433,6 +433,25 @@ def test_a_run_another_runner_is_training_is_never_touched(tmp_path, monkeypatch
     bench.main(argv)  # the other runner has ended: its claim is stale
     assert [job[0] for job in trained] == seeds
     assert not any((f / "owner.json").exists() for f in seeds)
+
+
+def test_each_run_records_the_code_that_trains_it_when_its_training_starts(tmp_path, monkeypatch):
+    """A commit made while the first run trains reaches the second run, which starts afterwards: the second
+    record names the new commit, the first the old one (not the commit the runner started on)."""
+    bench = load_benchmark()
+    commit = {"now": "old"}
+
+    def train(folder, args):
+        commit["now"] = "new"  # committed while this run trains
+        return 1, 0.0
+
+    monkeypatch.setattr(bench, "report", lambda *a, **k: [])
+    monkeypatch.setattr(bench, "code_version", lambda: commit["now"])
+    monkeypatch.setattr(bench.backends, "train_in", train)
+    argv = ["--tag", "t", "--algos", "spma", "--envs", "CartPole-v1", "--seeds", "0", "1", "--workers", "1"]
+    bench.main([*argv, "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
+    folders = [tmp_path / "runs" / "t" / "spma" / "CartPole-v1" / f"seed{k}" for k in (0, 1)]
+    assert [json.loads((f / "code.json").read_text()) for f in folders] == [["old"], ["new"]]
 
 
 def test_a_partial_report_needs_no_reference_for_a_task_nothing_has_finished(tmp_path):

@@ -575,7 +575,7 @@ def where(args: argparse.Namespace) -> str:
     """How the runs were spread: local processes or a Ray cluster."""
     if args.backend == "ray":
         return f"Ray tasks on the cluster at {args.address} (one CPU each)"
-    return f"{args.workers} runs in parallel"
+    return "one run at a time" if args.workers == 1 else f"{args.workers} runs in parallel"
 
 
 def table(rows: list[dict], baseline: str) -> list[str]:
@@ -616,9 +616,14 @@ def code_summary(runs: list[Run]) -> str:
     counts: dict[str, int] = {}
     for version in itertools.chain.from_iterable(dict.fromkeys(r.code) for r in finished):
         counts[version] = counts.get(version, 0) + 1
-    parts = [f"`{v}` ({n} runs)" for v, n in sorted(counts.items())]
     unknown = sum(not r.code for r in finished)
-    return ", ".join(parts + ([f"not recorded ({unknown} runs)"] if unknown else [])) or "no finished run"
+    parts = [f"`{v}` ({n_runs(n)})" for v, n in sorted(counts.items())]
+    return ", ".join(parts + ([f"not recorded ({n_runs(unknown)})"] if unknown else [])) or "no finished run"
+
+
+def n_runs(n: int) -> str:
+    """``1 run``, ``2 runs``."""
+    return f"{n} run" + ("s" if n != 1 else "")
 
 
 def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str], code: str) -> str:

@@ -175,7 +175,15 @@ def test_code_summary_counts_runs_per_version_and_the_unrecorded():
     bench = load_benchmark()
     runs = [SimpleNamespace(returncode=0, code=c) for c in (["a1"], ["a1", "b2"], ["b2", "b2"], [])]
     runs.append(SimpleNamespace(returncode=1, code=["c3"]))  # unfinished: not in the report
-    assert bench.code_summary(runs) == "`a1` (2 runs), `b2` (2 runs), not recorded (1 runs)"
+    assert bench.code_summary(runs) == "`a1` (2 runs), `b2` (2 runs), not recorded (1 run)"
+
+
+def test_section_header_counts_in_words_a_reader_can_read():
+    """ "one run at a time", not "1 runs in parallel"."""
+    bench = load_benchmark()
+    local = [argparse.Namespace(backend="local", workers=n) for n in (1, 2)]
+    assert [bench.where(a) for a in local] == ["one run at a time", "2 runs in parallel"]
+    assert bench.code_summary([SimpleNamespace(returncode=0, code=["a1"])]) == "`a1` (1 run)"
 
 
 def fake_runs(rng: np.random.Generator) -> list[SimpleNamespace]:

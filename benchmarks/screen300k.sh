@@ -16,6 +16,7 @@ screen() {
 }
 screen screen-classic --algos spma mdpo trpo_reg reinforce ppo --envs CartPole-v1 Acrobot-v1 -n 100000 "$@"
 screen screen-pendulum --algos spma mdpo trpo_reg ppo --envs Pendulum-v1 -n 100000 "$@"
+screen screen-s2pg-classic --algos s2pg_ppo ppo --envs CartPole-v1 Pendulum-v1 -n 100000 "$@"
 screen screen-mujoco-v4 --algos trpo_reg ppo --envs Hopper-v4 HalfCheetah-v4 Walker2d-v4 -n 300000 "$@"
 screen screen-mujoco-v5 --algos spma mdpo trpo_reg rank1_npg ppo@v5 --baseline ppo@v5 \
     --envs Hopper-v5 HalfCheetah-v5 Walker2d-v5 Swimmer-v5 -n 300000 "$@"

@@ -41,8 +41,16 @@ MUJOCO_TASK: dict[str, tuple[dict, str]] = {
 
 #: (algo, env id) -> what the one-seed screen against the zoo's tuned PPO (issue 14, docs/benchmarks.md#screen-*)
 #: found, where the entry loses badly and was not fixed: written beside the entry so that a user sees it before
-#: training. The classic entries were fixed (their critic, Pendulum's gSDE), and Swimmer (MUJOCO_TASK).
-SCREEN_LOSSES: dict[tuple[str, str], str] = {}
+#: training. The classic entries were fixed (their critic, Pendulum's gSDE), and Swimmer (MUJOCO_TASK). Ant:
+#: MDPO and TRPO-reg end near 0 (SPMA, the same entry, 1697): not yet fixed.
+_ANT = "LOSES the screen (300k, seed 0: {} vs the zoo's PPO 836, docs/benchmarks.md#screen-swimmer-ant-humanoid-v4)"
+_ANT_V5 = "the Ant-v4 entry, same settings, " + _ANT + "; not screened on -v5"
+SCREEN_LOSSES: dict[tuple[str, str], str] = {
+    ("mdpo", "Ant-v4"): _ANT.format(-6),
+    ("trpo_reg", "Ant-v4"): _ANT.format(-27),
+    ("mdpo", "Ant-v5"): _ANT_V5.format(-6),
+    ("trpo_reg", "Ant-v5"): _ANT_V5.format(-27),
+}
 
 # The critic of the classic-control entries: Adam on minibatches of 64 for 10 epochs, what they were tuned and
 # published with (docs/benchmarks.md#cartpole). Written out because the library's default changed on 2 December

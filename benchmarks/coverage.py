@@ -87,8 +87,8 @@ def evidence(sections: Path, keys: set[str]) -> dict[tuple[str, str], Evidence]:
     return found
 
 
-def _count(n: int, noun: str) -> str:
-    """``1 seed``, ``2 seeds``."""
+def count(n: int, noun: str) -> str:
+    """``1 seed``, ``2 seeds`` (also the runner's ``1 run``, ``2 runs``)."""
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
@@ -97,7 +97,7 @@ def _cell(ev: Evidence | None) -> str:
     if ev is None:
         return "**not yet run**"
     return "; ".join(
-        f"[{tag}](../benchmarks.md#{tag}) ({_count(len(ev.seeds[tag]), 'seed')}, {ev.budget[tag]:,} steps)"
+        f"[{tag}](../benchmarks.md#{tag}) ({count(len(ev.seeds[tag]), 'seed')}, {ev.budget[tag]:,} steps)"
         for tag in sorted(ev.seeds)
     )
 

@@ -617,13 +617,9 @@ def code_summary(runs: list[Run]) -> str:
     for version in itertools.chain.from_iterable(dict.fromkeys(r.code) for r in finished):
         counts[version] = counts.get(version, 0) + 1
     unknown = sum(not r.code for r in finished)
-    parts = [f"`{v}` ({n_runs(n)})" for v, n in sorted(counts.items())]
-    return ", ".join(parts + ([f"not recorded ({n_runs(unknown)})"] if unknown else [])) or "no finished run"
-
-
-def n_runs(n: int) -> str:
-    """``1 run``, ``2 runs``."""
-    return f"{n} run" + ("s" if n != 1 else "")
+    parts = [f"`{v}` ({coverage.count(n, 'run')})" for v, n in sorted(counts.items())]
+    unrecorded = [f"not recorded ({coverage.count(unknown, 'run')})"] if unknown else []
+    return ", ".join(parts + unrecorded) or "no finished run"
 
 
 def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str], code: str) -> str:

@@ -179,7 +179,7 @@ def test_code_summary_counts_runs_per_version_and_the_unrecorded():
 
 
 def test_section_header_counts_in_words_a_reader_can_read():
-    """ "one run at a time", not "1 runs in parallel"."""
+    """The header says 'one run at a time', not '1 runs in parallel'."""
     bench = load_benchmark()
     local = [argparse.Namespace(backend="local", workers=n) for n in (1, 2)]
     assert [bench.where(a) for a in local] == ["one run at a time", "2 runs in parallel"]

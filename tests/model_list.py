@@ -124,6 +124,11 @@ MODEL_LIST: list[Case] = [
     Case(S2PGPPO, {**S2PG_TINY, "n_steps": 32, "batch_size": 16, "n_epochs": 2}, name="S2PGPPO"),
     Case(
         S2PGPPO,
+        {**S2PG_TINY, "n_steps": 32, "batch_size": 16, "n_epochs": 2, "use_sde": True, "sde_sample_freq": 4},
+        name="S2PGPPO-gsde",
+    ),
+    Case(
+        S2PGPPO,
         {**S2PG_TINY, "n_steps": 32, "batch_size": 16, "n_epochs": 2},
         "CartPole-v1",
         name="S2PGPPO-discrete",

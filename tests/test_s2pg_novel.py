@@ -69,12 +69,66 @@ def test_bad_ratio_and_buffer():
         S2PGPPO("MlpPolicy", "Pendulum-v1", ratio="factored", z_coef="0.5")
 
 
-@pytest.mark.parametrize("cls", [S2PGPPO, S2PGSAC])
-def test_gsde_of_a_copied_zoo_entry_is_a_value_error(cls):
-    """The zoo's ppo_lstm / sac Pendulum entries set use_sde: rejected by name, not with a TypeError."""
+def test_gsde_of_a_copied_sac_zoo_entry_is_a_value_error():
+    """The zoo's sac Pendulum entry sets use_sde: S2PG-SAC rejects it by name, not with a TypeError."""
     with pytest.raises(ValueError, match="use_sde must be False"):
-        cls("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=4)
-    cls("MlpPolicy", "Pendulum-v1", use_sde=False, sde_sample_freq=4)
+        S2PGSAC("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=4)
+    S2PGSAC("MlpPolicy", "Pendulum-v1", use_sde=False, sde_sample_freq=4)
+
+
+# ------------------------------------------------------------------ gSDE (S2PG-PPO)
+def test_gsde_bad_settings_name_the_parameter():
+    with pytest.raises(ValueError, match="use_sde=True needs a Box action space"):
+        S2PGPPO("MlpPolicy", "CartPole-v1", use_sde=True, **SMALL)
+    with pytest.raises(ValueError, match="full_std=True and use_expln=False"):
+        S2PGPPO("MlpPolicy", "Pendulum-v1", use_sde=True, policy_kwargs={"use_expln": True})
+
+
+def _gsde_model(n_envs: int = 2, sde_sample_freq: int = 4) -> S2PGPPO:
+    env = make_vec_env("Pendulum-v1", n_envs=n_envs, seed=0)
+    return S2PGPPO("MlpPolicy", env, use_sde=True, sde_sample_freq=sde_sample_freq, seed=0, **SMALL)
+
+
+def test_gsde_noise_is_each_envs_latent_times_its_own_matrix():
+    """a - mean = latent @ E_env, with E_env held between redraws; the rollout's log-probability is the one the
+    update evaluates (std^2 = latent^2 @ sigma^2 + 1e-6, SB3's gSDE)."""
+    model = _gsde_model()
+    policy = model.policy
+    assert policy.log_std.shape == (SMALL["policy_kwargs"]["n_features"] + SMALL["z_dim"], 1)
+    policy.reset_noise(2)
+    obs = {key: th.as_tensor(value) for key, value in model.env.reset().items()}
+    with th.no_grad():
+        o, z, prev = policy._split_obs(obs)
+        head_input = th.cat([policy.head_obs_embed(o), policy.kernel(o, z, prev)], dim=-1)
+        mean = policy.action_head(head_input)
+        dist = policy.get_distribution(obs)
+        first, second = dist.get_actions()[:, :1], dist.get_actions()[:, :1]
+        noise = th.stack([head_input[i] @ policy.exploration[i] for i in range(2)])
+        assert th.allclose(first - mean, noise, atol=1e-5)
+        assert th.allclose(first, second)  # the same matrices: the same noise
+        assert not th.allclose(noise[0], noise[1])  # each env its own matrix
+        std = (head_input.pow(2) @ policy.log_std.exp().pow(2) + 1e-6).sqrt()
+        assert th.allclose(dist.a_log_std.exp(), std, atol=1e-6)
+        policy.reset_noise(2)
+        assert not th.allclose(policy.get_distribution(obs).get_actions()[:, :1], first)
+    model._setup_learn(64)
+    callback = ConvertCallback(None)
+    callback.init_callback(model)
+    model.collect_rollouts(model.env, callback, model.rollout_buffer, model.n_steps)
+    data = next(model.rollout_buffer.get(None))
+    with th.no_grad():
+        _, log_prob, _ = policy.evaluate_actions(data.observations, data.actions)
+    assert th.allclose(data.old_log_prob, log_prob, atol=1e-4)
+
+
+def test_gsde_std_trains_log_std_only():
+    """SB3's learn_features=False: the gradient of the action's log-std reaches ``log_std``, not the features."""
+    model = _gsde_model()
+    policy = model.policy
+    obs = {key: th.as_tensor(value) for key, value in model.env.reset().items()}
+    policy.get_distribution(obs).a_log_std.sum().backward()
+    assert policy.log_std.grad.abs().sum() > 0
+    assert all(p.grad is None for p in policy.head_obs_embed.parameters())
 
 
 # ------------------------------------------------------------------ zoo, shipped NoVel entries

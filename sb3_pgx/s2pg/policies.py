@@ -5,6 +5,7 @@ privileged])`` and the joint action ``[a; z']`` produced by :class:`~sb3_pgx.com
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -90,12 +91,19 @@ class JointDistribution:
     :param action_params: ``(mean, log_std)`` of a Gaussian ``a`` or ``(logits, None)`` of a categorical ``a``
     :param z_mean: mean of ``z'``
     :param z_log_std: log-std of ``z'``
+    :param a_noise: the Gaussian ``a``'s exploration noise (gSDE: ``latent @ exploration matrix``, held for
+        ``sde_sample_freq`` steps); None: ``std * N(0, 1)`` drawn at each sample
     """
 
     def __init__(
-        self, action_params: tuple[th.Tensor, th.Tensor | None], z_mean: th.Tensor, z_log_std: th.Tensor
+        self,
+        action_params: tuple[th.Tensor, th.Tensor | None],
+        z_mean: th.Tensor,
+        z_log_std: th.Tensor,
+        a_noise: Callable[[], th.Tensor] | None = None,
     ):
         self.a_param, self.a_log_std = action_params
+        self.a_noise = a_noise
         self.discrete = self.a_log_std is None
         self.z_mean, self.z_log_std = z_mean, z_log_std.expand_as(z_mean)
         if not self.discrete:
@@ -147,12 +155,12 @@ class JointDistribution:
         if self.discrete:
             a = self.a_param.argmax(-1) if deterministic else self.categorical.sample()
             a = a.unsqueeze(-1).float()
+        elif deterministic:
+            a = self.a_param
+        elif self.a_noise is not None:
+            a = self.a_param + self.a_noise()
         else:
-            a = (
-                self.a_param
-                if deterministic
-                else self.a_param + self.a_log_std.exp() * th.randn_like(self.a_param)
-            )
+            a = self.a_param + self.a_log_std.exp() * th.randn_like(self.a_param)
         z = self.z_mean if deterministic else self.z_mean + self.z_log_std.exp() * th.randn_like(self.z_mean)
         return th.cat([a, z], dim=-1)
 
@@ -161,7 +169,11 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
     """S2PG-PPO policy (official ``PPOActorBPTTNetwork`` / ``PPONetwork_prev_a``, reference B.2-B.4).
 
     ``h' = kernel(o, z, a_prev)``; action mean (or logits) = MLP([ReLU(W o), h']); ``z' ~ N(h', sigma_z^2)``;
-    learned state-independent log-stds for ``a`` and ``z'``; ``V(o, z, a_prev)`` is an MLP.
+    learned state-independent log-stds for ``a`` and ``z'``; ``V(o, z, a_prev)`` is an MLP. With ``use_sde``
+    the continuous action explores with gSDE instead (SB3's ``StateDependentNoiseDistribution`` with
+    ``full_std=True``, ``learn_features=False``): noise ``latent @ E``, where ``latent`` is the action head's
+    last hidden layer and ``E ~ N(0, sigma^2)`` is redrawn every ``sde_sample_freq`` steps; ``z'`` keeps its
+    Gaussian noise.
 
     :param observation_space: the augmented ``Dict`` space
     :param action_space: the joint ``Box`` space ``[a; z']``
@@ -179,7 +191,9 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
     :param ortho_init: orthogonal initialisation (SB3's gains) of the linear layers
     :param optimizer_class: optimizer
     :param optimizer_kwargs: its keyword arguments
-    :param kwargs: ignored keys of ``ActorCriticPolicy`` (``use_sde`` must be False)
+    :param use_sde: gSDE for a continuous action (``log_std`` is then a ``(latent, action)`` matrix, each
+        entry starting at ``log_std_init`` plus the half-range offset)
+    :param kwargs: ignored keys of ``ActorCriticPolicy`` (``full_std`` must be True and ``use_expln`` False)
     """
 
     def __init__(
@@ -198,10 +212,15 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         ortho_init: bool = True,
         optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
+        use_sde: bool = False,
         **kwargs: Any,
     ) -> None:
-        if kwargs.pop("use_sde", False):
-            raise ValueError("use_sde must be False for S2PG policies")
+        if use_sde and n_discrete is not None:
+            raise ValueError(
+                "use_sde=True needs a Box action space (gSDE perturbs continuous actions); got Discrete"
+            )
+        if kwargs.get("full_std", True) is not True or kwargs.get("use_expln", False) is not False:
+            raise ValueError("S2PG's gSDE has full_std=True and use_expln=False only (allowed: those values)")
         self._s2pg_kwargs = {
             "n_discrete": n_discrete,
             "n_features": n_features,
@@ -219,6 +238,7 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
             log_std_init=log_std_init,
             optimizer_class=optimizer_class,
             optimizer_kwargs=optimizer_kwargs,
+            use_sde=use_sde,
             **kwargs,
         )
 
@@ -227,7 +247,6 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         data.update(self._s2pg_kwargs)
         for key in (
             "net_arch",
-            "use_sde",
             "full_std",
             "use_expln",
             "squash_output",
@@ -252,7 +271,9 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
             *create_mlp(obs_dim + z_dim + prev_dim, 1, cfg["value_net_arch"], self.activation_fn)
         )
         offset = _log_half_range(self.action_space, self.action_dim) if self.n_discrete is None else 0.0
-        self.log_std = nn.Parameter(th.full((self.action_dim,), float(self.log_std_init)) + offset)
+        latent_dim = (cfg["action_net_arch"] or [n_features + z_dim])[-1]
+        std_shape = (latent_dim, self.action_dim) if self.use_sde else (self.action_dim,)
+        self.log_std = nn.Parameter(th.full(std_shape, float(self.log_std_init)) + offset)
         self.z_log_std = nn.Parameter(th.full((z_dim,), float(cfg["z_log_std_init"])))
         if self.ortho_init:
             for module, gain in ((self.kernel, math.sqrt(2)), (self.head_obs_embed, math.sqrt(2))):
@@ -260,6 +281,17 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
             self.action_head.apply(lambda m: self.init_weights(m, 0.01))
             self.value_head.apply(lambda m: self.init_weights(m, 1.0))
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+        if self.use_sde:
+            self.reset_noise()
+
+    def reset_noise(self, n_envs: int = 1) -> None:
+        """gSDE: draw new exploration matrices ``E ~ N(0, exp(log_std)^2)``, one per env (SB3's rollout calls
+        this every ``sde_sample_freq`` steps).
+
+        :param n_envs: the number of matrices (a batch of another size uses the first)
+        """
+        std = self.log_std.detach().exp()
+        self.exploration = std * th.randn((n_envs, *std.shape), device=std.device)
 
     def _split_obs(self, obs: PyTorchObs) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         assert isinstance(obs, dict)
@@ -268,9 +300,27 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
 
     def _distribution(self, o: th.Tensor, z: th.Tensor, prev: th.Tensor) -> JointDistribution:
         z_mean = self.kernel(o, z, prev)
-        head = self.action_head(th.cat([self.head_obs_embed(o), z_mean], dim=-1))
+        head_input = th.cat([self.head_obs_embed(o), z_mean], dim=-1)
+        if self.use_sde:
+            return self._sde_distribution(head_input, z_mean)
+        head = self.action_head(head_input)
         a_params = (head, None) if self.n_discrete is not None else (head, self.log_std)
         return JointDistribution(a_params, z_mean, self.z_log_std)
+
+    def _sde_distribution(self, head_input: th.Tensor, z_mean: th.Tensor) -> JointDistribution:
+        """gSDE's action (SB3's formulas): ``a ~ N(mu, latent^2 @ sigma^2 + 1e-6)`` with ``latent`` detached, so
+        that its std trains ``log_std`` only, and the sample ``mu + latent @ E`` (the env's own ``E``)."""
+        latent = self.action_head[:-1](head_input)
+        mean = self.action_head[-1](latent)
+        latent = latent.detach()
+        log_std = 0.5 * th.log(latent.pow(2) @ self.log_std.exp().pow(2) + 1e-6)
+
+        def noise() -> th.Tensor:
+            if len(latent) != len(self.exploration):
+                return latent @ self.exploration[0]
+            return th.bmm(latent.unsqueeze(1), self.exploration).squeeze(1)
+
+        return JointDistribution((mean, log_std), z_mean, self.z_log_std, noise)
 
     def _distribution_and_values(self, obs: PyTorchObs) -> tuple[JointDistribution, th.Tensor]:
         """The joint distribution and ``V(o, z, a_prev)``, splitting (and one-hot encoding) ``obs`` once."""

@@ -18,7 +18,6 @@ from sb3_pgx.common.saving import AtomicSaveMixin
 from sb3_pgx.common.stateful.buffers import S2PGRolloutBuffer
 from sb3_pgx.common.stateful.kernel import gaussian_entropy
 from sb3_pgx.common.stateful.mixins import StatefulAlgorithmMixin
-from sb3_pgx.common.stateful.validation import reject_sde
 from sb3_pgx.common.steps import StepLog, guarded_optimizer_step, record_mean
 from sb3_pgx.common.utils import minibatch_epochs
 from sb3_pgx.common.validation import check_at_least, check_choice, check_positive
@@ -71,8 +70,9 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
     :param rollout_buffer_class: rollout buffer class (default: :class:`S2PGRolloutBuffer`, SB3's
         ``DictRolloutBuffer`` that also stores ``log q(z'|.)``; any ``DictRolloutBuffer`` with ``ratio="joint"``)
     :param rollout_buffer_kwargs: its keyword arguments
-    :param use_sde: must be False (gSDE is not implemented for S2PG; accepted only to be rejected clearly)
-    :param sde_sample_freq: ignored (see ``use_sde``)
+    :param use_sde: gSDE exploration for a continuous (``Box``) action (SB3's; the zoo's ``ppo_lstm`` entries of the
+        continuous NoVel tasks use it); ``z'`` keeps its Gaussian noise
+    :param sde_sample_freq: redraw gSDE's exploration matrices every this many steps (-1: once per rollout)
     :param ratio: ``"joint"`` (official): one clipped surrogate with ``r = r^a r^z``; ``"factored"``: the sum
         of two clipped surrogates, one with ``r^a = pi^a / pi^a_old`` and one with ``r^z = q / q_old`` (same
         gradient at ``r = 1``, the stateful policy gradient; a large ``r^z``, which many ``z'`` dimensions
@@ -125,7 +125,6 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             raise ValueError(
                 "privileged_critic must be False for S2PGPPO (allowed: False); use S2PGSAC or S2PGTD3"
             )
-        reject_sde(use_sde)
         check_choice("advantage_normalization", advantage_normalization, ("batch", "minibatch"))
         _check_ratio(ratio, z_coef, rollout_buffer_class)
         self.ratio, self.z_coef = ratio, float(z_coef)
@@ -148,6 +147,8 @@ class S2PGPPO(AtomicSaveMixin, StatefulAlgorithmMixin, PPO):
             ent_coef=ent_coef,
             vf_coef=vf_coef,
             max_grad_norm=max_grad_norm,  # type: ignore[arg-type]
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
             rollout_buffer_class=rollout_buffer_class or S2PGRolloutBuffer,
             rollout_buffer_kwargs=rollout_buffer_kwargs,
             target_kl=target_kl,

@@ -8,15 +8,16 @@ from sb3_pgx.common.validation import check_in_open_interval
 
 
 def reject_sde(use_sde: bool) -> None:
-    """S2PG accepts ``use_sde`` / ``sde_sample_freq`` (the zoo's ``ppo_lstm`` / ``sac`` entries set them) only
-    to reject gSDE with a ValueError instead of a TypeError.
+    """S2PG-SAC accepts ``use_sde`` / ``sde_sample_freq`` (the zoo's ``sac`` entries set them) only to reject gSDE
+    with a ValueError instead of a TypeError (S2PG-PPO has gSDE).
 
     :param use_sde: the algorithm's ``use_sde`` argument (True raises the ValueError)
     """
     if use_sde:
         raise ValueError(
-            "use_sde must be False for S2PG (allowed: False): gSDE is not implemented for the joint distribution "
-            "of (a, z'); drop use_sde and sde_sample_freq from the hyperparameters (e.g. of a copied zoo entry)"
+            "use_sde must be False for S2PG-SAC (allowed: False): gSDE is not implemented for its squashed joint "
+            "distribution of (a, z'); drop use_sde and sde_sample_freq from the hyperparameters (e.g. of a copied "
+            "zoo entry). S2PG-PPO has gSDE"
         )
 
 

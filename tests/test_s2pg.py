@@ -151,6 +151,23 @@ def test_memory_task_is_learned_by_s2pg_ppo_and_not_by_memoryless_ppo():
     assert success_rate(memoryless) <= 0.65
 
 
+def test_ortho_init_has_sb3_gains_per_layer():
+    """SB3's gains for the action head: sqrt(2) for its hidden layers, 0.01 for its output layer (the whole head
+    used to get 0.01, which left hidden action layers near zero); every layer of V keeps gain 1. An orthogonal
+    matrix times the gain has every singular value equal to the gain."""
+    kwargs = {"n_features": 16, "action_net_arch": [32, 32], "value_net_arch": [32, 32]}
+    policy = S2PGPPO("MlpPolicy", "Pendulum-v1", z_dim=4, policy_kwargs=kwargs, seed=0).policy
+
+    def gains(net: th.nn.Sequential) -> list[float]:
+        return [
+            float(th.linalg.svdvals(m.weight.detach()).mean()) for m in net if isinstance(m, th.nn.Linear)
+        ]
+
+    assert np.allclose(gains(policy.action_head), [math.sqrt(2), math.sqrt(2), 0.01], rtol=1e-4)
+    assert np.allclose(gains(policy.value_head), [1.0, 1.0, 1.0], rtol=1e-4)
+    assert np.allclose(gains(policy.head_obs_embed), [math.sqrt(2)], rtol=1e-4)
+
+
 def test_discrete_actions():
     env = make_vec_env("S2PGMemoryDiscrete-v0", n_envs=4, seed=0)
     model = S2PGPPO("MlpPolicy", env, **MEMORY_PPO, seed=0).learn(512)

@@ -188,7 +188,8 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
     :param z_log_std_init: initial log-std of ``z'`` (official std 0.5)
     :param kernel_rate: ``r`` in ``z'_mean = (1 - r) z + r h'``
     :param activation_fn: activation of the value net and the action head's hidden layers
-    :param ortho_init: orthogonal initialisation (SB3's gains) of the linear layers
+    :param ortho_init: orthogonal initialisation of the linear layers with SB3's gains (sqrt(2) for hidden layers,
+        0.01 for the action's output layer), except gain 1 for every layer of ``V``
     :param optimizer_class: optimizer
     :param optimizer_kwargs: its keyword arguments
     :param use_sde: gSDE for a continuous action (``log_std`` is then a ``(latent, action)`` matrix, each
@@ -275,11 +276,17 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         std_shape = (latent_dim, self.action_dim) if self.use_sde else (self.action_dim,)
         self.log_std = nn.Parameter(th.full(std_shape, float(self.log_std_init)) + offset)
         self.z_log_std = nn.Parameter(th.full((z_dim,), float(cfg["z_log_std_init"])))
-        if self.ortho_init:
-            for module, gain in ((self.kernel, math.sqrt(2)), (self.head_obs_embed, math.sqrt(2))):
+        if (
+            self.ortho_init
+        ):  # SB3's gains, but 1 for every layer of V (as every published S2PG-PPO run had it)
+            for module, gain in (
+                (self.kernel, math.sqrt(2)),
+                (self.head_obs_embed, math.sqrt(2)),
+                (self.action_head[:-1], math.sqrt(2)),
+                (self.action_head[-1], 0.01),
+                (self.value_head, 1.0),
+            ):
                 module.apply(lambda m, g=gain: self.init_weights(m, g))
-            self.action_head.apply(lambda m: self.init_weights(m, 0.01))
-            self.value_head.apply(lambda m: self.init_weights(m, 1.0))
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
         if self.use_sde:
             self.reset_noise()

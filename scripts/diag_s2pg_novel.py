@@ -68,6 +68,23 @@ class ZeroEmbedding(nn.Module):
         return obs.new_zeros(*obs.shape[:-1], self.width)
 
 
+def newest_frame_only(policy, k: int) -> None:
+    """``--critic-frames``: the kernel and the action head see only the newest of the ``k`` stacked frames (the
+    older ones zeroed), while ``V`` sees all ``k``: a critic given the history the policy must remember.
+
+    :param policy: the S2PG-PPO policy, built on a ``k``-frame-stacked env
+    :param k: the number of stacked frames
+    """
+    width = policy.head_obs_embed[0].in_features
+    keep = width // k
+    distribution = policy._distribution
+
+    def newest(o: th.Tensor, z: th.Tensor, prev: th.Tensor):
+        return distribution(th.cat([o.new_zeros(*o.shape[:-1], width - keep), o[..., -keep:]], -1), z, prev)
+
+    policy._distribution = newest
+
+
 def stacked(env, k: int):
     return env if k == 1 else VecFrameStack(env, k)
 
@@ -85,6 +102,10 @@ def main() -> None:
         help="control: the action head sees only the kernel's output h' (its own embedding of o is zeroed), so h', "
         "and with it z', must carry o",
     )  # fmt: skip
+    parser.add_argument(
+        "--critic-frames", action="store_true",
+        help="control, with --frame-stack k: only V sees the k stacked frames; the policy sees the newest one",
+    )  # fmt: skip
     args = parser.parse_args()
     overrides = {k: ast.literal_eval(v) for k, v in (s.split("=", 1) for s in args.set)}
     hp, policy_kwargs, n_envs, normalize = entry_kwargs(args.entry, overrides)
@@ -95,6 +116,8 @@ def main() -> None:
     model.set_logger(configure(None, []))
     if args.no_head_obs:
         model.policy.head_obs_embed = ZeroEmbedding(model.policy.head_obs_embed[0].out_features)
+    if args.critic_frames:
+        newest_frame_only(model.policy, args.frame_stack)
     stats: list[dict] = []
     orig = model._log_train
 
@@ -117,7 +140,7 @@ def main() -> None:
     last = stats[-1] if stats else {}
     keys = ("s2pg/z_abs_mean", "s2pg/z_std", "s2pg/z_noise_std", "train/clip_fraction", "train/std")
     print(
-        f"RESULT env={args.env} no_head_obs={args.no_head_obs} set={args.set} seed={args.seed} n={args.n} "
+        f"RESULT env={args.env} no_head_obs={args.no_head_obs} critic_frames={args.critic_frames} set={args.set} seed={args.seed} n={args.n} "
         f"eval={mean:.0f}+-{std:.0f} "
         f"train_last100={np.mean(ep):.0f} wall={wall:.0f}s "
         + " ".join(f"{k.split('/')[1]}={last.get(k, float('nan')):.3g}" for k in keys)

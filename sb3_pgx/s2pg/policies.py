@@ -276,9 +276,8 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         std_shape = (latent_dim, self.action_dim) if self.use_sde else (self.action_dim,)
         self.log_std = nn.Parameter(th.full(std_shape, float(self.log_std_init)) + offset)
         self.z_log_std = nn.Parameter(th.full((z_dim,), float(cfg["z_log_std_init"])))
-        if (
-            self.ortho_init
-        ):  # SB3's gains, but 1 for every layer of V (as every published S2PG-PPO run had it)
+        # SB3's gains, but 1 for every layer of V (as every published S2PG-PPO run had it)
+        if self.ortho_init:
             for module, gain in (
                 (self.kernel, math.sqrt(2)),
                 (self.head_obs_embed, math.sqrt(2)),

@@ -19,6 +19,11 @@ SMALL = {"z_dim": 4, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "policy_kwa
 def _collected(ratio: str) -> S2PGPPO:
     """A model with one rollout of its initial policy in its buffer."""
     model = S2PGPPO("MlpPolicy", make_vec_env("Pendulum-v1", n_envs=2, seed=0), ratio=ratio, seed=0, **SMALL)
+    return _collect(model)
+
+
+def _collect(model: S2PGPPO) -> S2PGPPO:
+    """``model`` with one rollout of its current policy in its buffer."""
     model._setup_learn(64)
     callback = ConvertCallback(None)
     callback.init_callback(model)
@@ -111,11 +116,7 @@ def test_gsde_noise_is_each_envs_latent_times_its_own_matrix():
         assert th.allclose(dist.a_log_std.exp(), std, atol=1e-6)
         policy.reset_noise(2)
         assert not th.allclose(policy.get_distribution(obs).get_actions()[:, :1], first)
-    model._setup_learn(64)
-    callback = ConvertCallback(None)
-    callback.init_callback(model)
-    model.collect_rollouts(model.env, callback, model.rollout_buffer, model.n_steps)
-    data = next(model.rollout_buffer.get(None))
+    data = next(_collect(model).rollout_buffer.get(None))
     with th.no_grad():
         _, log_prob, _ = policy.evaluate_actions(data.observations, data.actions)
     assert th.allclose(data.old_log_prob, log_prob, atol=1e-4)

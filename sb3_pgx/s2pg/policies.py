@@ -297,7 +297,10 @@ class S2PGActorCriticPolicy(AugmentedObservationPolicy, ActorCriticPolicy):
         :param n_envs: the number of matrices (a batch of another size uses the first)
         """
         std = self.log_std.detach().exp()
-        self.exploration = std * th.randn((n_envs, *std.shape), device=std.device)
+        # a buffer, so that .to(device) moves it; not persistent: a saved model does not carry it
+        self.register_buffer(
+            "exploration", std * th.randn((n_envs, *std.shape), device=std.device), persistent=False
+        )
 
     def _split_obs(self, obs: PyTorchObs) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         assert isinstance(obs, dict)

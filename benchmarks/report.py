@@ -56,12 +56,26 @@ def normalised(
         random, ppo, source = scores.references(env, float(np.mean(own)) if own else None)
         refs[env] = (random, ppo)
         notes.append(f"{env} {random:.1f} / {ppo:.1f} ({source})")
+    flat = [note for note, (random, ppo) in zip(notes, refs.values(), strict=True) if ppo <= random]
+    if flat:  # the reference does not beat random play: (x - random) / (ppo - random) has no meaning
+        return {}, {}, flat
     final, auc = {}, {}
     for label, n in counts.items():
         if n:
             final[label] = _matrix(groups[label], envs, refs, n, lambda returns: returns[-1])
             auc[label] = _matrix(groups[label], envs, refs, n, np.mean)
     return final, auc, notes
+
+
+def no_aggregate(flat: list[str]) -> str:
+    """The line written in place of the aggregate when a task's PPO reference scores no better than random play.
+
+    :param flat: ``"env random / ppo (source)"`` of each such task
+    """
+    return (
+        "**No aggregate**: normalised scores, (return - random) / (PPO - random), are undefined where the PPO "
+        "reference does not beat random play (random / PPO: " + "; ".join(flat) + "). Read the per-task table."
+    )
 
 
 def interval(value: tuple[float, float, float], digits: int = 2) -> str:
@@ -84,7 +98,7 @@ def aggregate_section(
     """Markdown lines of the aggregate over ``args.envs`` (and ``profile.png`` in ``out``)."""
     final, auc, notes = normalised(runs, labels, args.envs, args)
     if not final:
-        return []
+        return [BEGIN, no_aggregate(notes), END, ""] if notes else []
     result = aggregate.aggregate(final, auc, pairs_of(list(final), args.baseline))
     aggregate.plot_profile(final, out / "profile.png")
     how = (

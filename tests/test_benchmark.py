@@ -477,3 +477,23 @@ def test_a_partial_report_needs_no_reference_for_a_task_nothing_has_finished(tmp
     assert report.normalised([run("spma", "Swimmer-v4")], ["spma", "ppo"], envs, args) == ({}, {}, [])
     with pytest.raises(SystemExit, match="Humanoid-v4"):
         report.normalised([run("spma", e) for e in envs], ["spma", "ppo"], envs, args)
+
+
+def test_no_aggregate_where_the_reference_does_not_beat_random_play(tmp_path):
+    """A task whose PPO reference scores below random play (LunarLanderNoVel-v3 at 1M: -240 vs -227) makes
+    (x - random) / (ppo - random) meaningless (a negative denominator flips the ranking): the section writes why
+    in place of the IQMs instead of an aggregate."""
+    load_benchmark()
+    from benchmarks import report
+
+    def run(algo, env, ret):
+        return SimpleNamespace(algo=algo, env=env, seed=0, timesteps=np.array([1]), returns=np.array([ret]))
+
+    envs = ["LunarLanderNoVel-v3"]
+    runs = [run("s2pg_ppo", envs[0], -190.0), run("ppo@novel", envs[0], -240.0)]
+    args = argparse.Namespace(metric="return", baseline="ppo@novel", envs=envs)
+    final, auc, notes = report.normalised(runs, ["s2pg_ppo", "ppo@novel"], envs, args)
+    assert (final, auc) == ({}, {}) and notes == ["LunarLanderNoVel-v3 -226.9 / -240.0 (this section's ppo)"]
+    lines = report.aggregate_section(runs, ["s2pg_ppo", "ppo@novel"], args, tmp_path, "rel")
+    assert "**No aggregate**" in lines[1] and "-226.9 / -240.0" in lines[1]
+    assert not (tmp_path / "profile.png").exists()

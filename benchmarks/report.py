@@ -74,7 +74,9 @@ def no_aggregate(flat: list[str]) -> str:
     """
     return (
         "**No aggregate**: normalised scores, (return - random) / (PPO - random), are undefined where the PPO "
-        "reference does not beat random play (random / PPO: " + "; ".join(flat) + "). Read the per-task table."
+        "reference does not beat random play (random / PPO: "
+        + "; ".join(flat)
+        + "). Read the per-task table."
     )
 
 

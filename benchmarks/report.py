@@ -39,7 +39,8 @@ def normalised(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
     """Per label, (runs, tasks) matrices of normalised final return and AUC, and one note per task.
 
-    A label needs a finished run on every task; its k-th run on each task is the k-th seed that finished."""
+    A label needs a finished run on every task; its k-th run on each task is the k-th seed that finished. Where a
+    task's PPO reference does not beat random play, no matrices, and the notes of those tasks only."""
     groups = {
         label: [[r for r in runs if r.algo == label and r.env == env and len(r.returns)] for env in envs]
         for label in labels

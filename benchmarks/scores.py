@@ -25,7 +25,8 @@ PPO_ZOO: dict[str, float] = {
 RANDOM: dict[str, float] = {
     "CartPole-v1": 23.680, "Acrobot-v1": -497.080, "Pendulum-v1": -1207.555, "MountainCar-v0": -200.000,
     "MountainCarContinuous-v0": -33.252, "Hopper-v4": 17.669, "HalfCheetah-v4": -282.487, "Walker2d-v4": 2.611,
-    "Swimmer-v4": 0.803, "Ant-v4": -46.945, "LunarLanderNoVel-v3": -191.959, "LunarLanderContinuousNoVel-v3": -212.676,
+    "Swimmer-v4": 0.803, "Ant-v4": -46.945,
+    "LunarLanderNoVel-v3": -191.959, "LunarLanderContinuousNoVel-v3": -212.676,
     "MountainCarContinuousNoVel-v0": -33.252,
 }  # fmt: skip
 

@@ -500,9 +500,20 @@ def summarise(runs: list[Run], labels: list[str], args: argparse.Namespace) -> l
             rows.append(row)
     for row in rows:
         base = next((b for b in rows if b["env"] == row["env"] and b["algo"] == args.baseline), None)
-        row["final_vs_base"] = row["final"] / base["final"] if base and base["final"] else float("nan")
+        row["final_vs_base"] = final_ratio(row["final"], base["final"] if base else float("nan"))
         row["time_per_step_vs_base"] = base["fps"] / row["fps"] if base and row["fps"] else float("nan")
     return rows
+
+
+def final_ratio(final: float, base: float) -> float:
+    """``final / base``, or NaN unless the baseline's final return is positive: of two negative returns the
+    better one has the smaller ratio (Pendulum: -176 / -371 = 0.47 for the better of the two), so a ratio
+    there would read backwards.
+
+    :param final: a row's mean final return
+    :param base: the baseline's mean final return on the same task
+    """
+    return final / base if base > 0 else float("nan")
 
 
 def write_csvs(runs: list[Run], rows: list[dict], out: Path) -> None:
@@ -593,6 +604,13 @@ def table(rows: list[dict], baseline: str) -> list[str]:
         if has_thr:
             cells.append(fmt(r.get("steps_to_threshold", float("nan"))))
         lines.append("| " + " | ".join(cells) + " |")
+    unsigned = [r["env"] for r in rows if r["algo"] == baseline and not r["final"] > 0]
+    if unsigned:
+        lines += [
+            "",
+            f"final / {baseline}: n/a on {', '.join(unsigned)}, where {baseline}'s final return is not positive "
+            "(a ratio of negative returns reads backwards: compare the final returns themselves).",
+        ]
     return lines
 
 
@@ -623,7 +641,8 @@ def code_summary(runs: list[Run]) -> str:
 
 
 def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str], code: str) -> str:
-    """The doc section: command, machine, code, budget, table, then ``extra`` (aggregates and plots)."""
+    """The doc section: command (the one that trains the runs: a ``--report-only`` rendering names it without
+    that flag), machine, code, budget, table, then ``extra`` (aggregates and plots)."""
     budget = f"{args.n_timesteps} env steps" if args.n_timesteps else "the yml's n_timesteps"
     lines = [
         f"<!-- bench:{args.tag} -->",
@@ -631,7 +650,7 @@ def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv:
         "",
         args.note,
         "",
-        f"Command: `python scripts/benchmark.py {' '.join(shlex.quote(a) for a in argv)}`  ",
+        f"Command: `python scripts/benchmark.py {' '.join(shlex.quote(a) for a in argv if a != '--report-only')}`  ",
         f"Machine: {machine()}; {where(args)}.  ",
         f"Code (git commit of sb3-pgx per run): {code}.  ",
         f"Budget: {budget} per run; evaluation every {args.eval_freq} steps on "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
 from torch import nn  # policy_kwargs strings may name nn.*
 
 from sb3_pgx.s2pg import S2PGPPO
+from sb3_pgx.s2pg.policies import JointDistribution
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_KEYS = {
@@ -85,6 +87,25 @@ def newest_frame_only(policy, k: int) -> None:
     policy._distribution = newest
 
 
+@contextlib.contextmanager
+def sampled_z_when_deterministic():
+    """Evaluation control: deterministic ``a`` (its mean) with ``z'`` still sampled from the kernel."""
+    original = JointDistribution.get_actions
+
+    def get_actions(self, deterministic: bool = False) -> th.Tensor:
+        joint = original(self, deterministic)
+        if deterministic:
+            z = self.z_mean + self.z_log_std.exp() * th.randn_like(self.z_mean)
+            joint = th.cat([joint[..., : self.a_width], z], dim=-1)
+        return joint
+
+    JointDistribution.get_actions = get_actions
+    try:
+        yield
+    finally:
+        JointDistribution.get_actions = original
+
+
 def stacked(env, k: int):
     return env if k == 1 else VecFrameStack(env, k)
 
@@ -136,12 +157,20 @@ def main() -> None:
         eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
         eval_env.obs_rms = env.obs_rms
     mean, std = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
+    modes = {
+        name: evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=det)[0]
+        for name, det in (("stochastic", False),)
+    }
+    with sampled_z_when_deterministic():
+        modes["mean_a_sampled_z"] = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)[
+            0
+        ]
     ep = [e["r"] for e in model.ep_info_buffer]
     last = stats[-1] if stats else {}
     keys = ("s2pg/z_abs_mean", "s2pg/z_std", "s2pg/z_noise_std", "train/clip_fraction", "train/std")
     print(
         f"RESULT env={args.env} no_head_obs={args.no_head_obs} critic_frames={args.critic_frames} set={args.set} seed={args.seed} n={args.n} "
-        f"eval={mean:.0f}+-{std:.0f} "
+        f"eval={mean:.0f}+-{std:.0f} " + " ".join(f"eval_{k}={v:.0f}" for k, v in modes.items()) + " "
         f"train_last100={np.mean(ep):.0f} wall={wall:.0f}s "
         + " ".join(f"{k.split('/')[1]}={last.get(k, float('nan')):.3g}" for k in keys)
     )

@@ -163,6 +163,7 @@ def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
     assert "rc=" not in proc.stdout and (tmp_path / "runs" / "r" / "spma" / "CartPole-v1" / "seed1").exists()
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "PARTIAL: 1 of the 2 runs have finished; still missing: spma on CartPole-v1: seeds 1." in summary
+    assert "--report-only" not in summary  # the command shown is the one that trains the runs
     assert "| CartPole-v1 | spma | 1 |" in summary and curve_keys(tmp_path / "out") == {("spma", "0")}
     # a record missing: with --reuse, that run (only) trains again
     proc = run_script(*argv, "--reuse", cwd=tmp_path)
@@ -497,3 +498,25 @@ def test_no_aggregate_where_the_reference_does_not_beat_random_play(tmp_path):
     lines = report.aggregate_section(runs, ["s2pg_ppo", "ppo@novel"], args, tmp_path, "rel")
     assert "**No aggregate**" in lines[1] and "-192.0 / -240.0" in lines[1]
     assert not (tmp_path / "profile.png").exists()
+
+
+def test_no_return_ratio_against_a_baseline_whose_final_return_is_not_positive(tmp_path):
+    """PendulumNoVel-v1: S2PG-PPO -371, RecurrentPPO -176. The old table wrote 2.11 for the one that loses; the
+    ratio is now given only against a positive baseline, and the table says why it is missing."""
+    bench = load_benchmark()
+    runs = []
+    for env, finals in (("PendulumNoVel-v1", (-371.0, -176.0)), ("CartPoleNoVel-v1", (448.0, 479.0))):
+        for algo, final in zip(("s2pg_ppo", "ppo_lstm"), finals, strict=True):
+            run = bench.Run(algo, env, 0, tmp_path, tmp_path / "r.json", wall_s=1.0, fps=100.0, returncode=0)
+            run.timesteps, run.returns = np.array([1, 2]), np.array([0.0, final])
+            runs.append(run)
+    envs = ["PendulumNoVel-v1", "CartPoleNoVel-v1"]
+    args = argparse.Namespace(threshold=[], envs=envs, baseline="ppo_lstm")
+    rows = bench.summarise(runs, ["s2pg_ppo", "ppo_lstm"], args)
+    ratio = {(r["env"], r["algo"]): r["final_vs_base"] for r in rows}
+    assert np.isnan(ratio["PendulumNoVel-v1", "s2pg_ppo"]) and np.isnan(ratio["PendulumNoVel-v1", "ppo_lstm"])
+    assert ratio["CartPoleNoVel-v1", "s2pg_ppo"] == pytest.approx(448 / 479)
+    lines = bench.table(rows, "ppo_lstm")
+    pendulum = next(line for line in lines if line.startswith("| PendulumNoVel-v1 | s2pg_ppo"))
+    assert pendulum.split(" | ")[5] == "n/a"
+    assert lines[-1].startswith("final / ppo_lstm: n/a on PendulumNoVel-v1, where")

@@ -604,7 +604,7 @@ def table(rows: list[dict], baseline: str) -> list[str]:
         if has_thr:
             cells.append(fmt(r.get("steps_to_threshold", float("nan"))))
         lines.append("| " + " | ".join(cells) + " |")
-    unsigned = [r["env"] for r in rows if r["algo"] == baseline and not r["final"] > 0]
+    unsigned = [r["env"] for r in rows if r["algo"] == baseline and r["final"] <= 0]  # NaN: no run, no line
     if unsigned:
         lines += [
             "",

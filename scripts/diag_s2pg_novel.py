@@ -157,20 +157,15 @@ def main() -> None:
         eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
         eval_env.obs_rms = env.obs_rms
     mean, std = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
-    modes = {
-        name: evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=det)[0]
-        for name, det in (("stochastic", False),)
-    }
+    stochastic = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=False)[0]
     with sampled_z_when_deterministic():
-        modes["mean_a_sampled_z"] = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)[
-            0
-        ]
+        sampled_z = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)[0]
     ep = [e["r"] for e in model.ep_info_buffer]
     last = stats[-1] if stats else {}
     keys = ("s2pg/z_abs_mean", "s2pg/z_std", "s2pg/z_noise_std", "train/clip_fraction", "train/std")
     print(
         f"RESULT env={args.env} no_head_obs={args.no_head_obs} critic_frames={args.critic_frames} set={args.set} seed={args.seed} n={args.n} "
-        f"eval={mean:.0f}+-{std:.0f} " + " ".join(f"eval_{k}={v:.0f}" for k, v in modes.items()) + " "
+        f"eval={mean:.0f}+-{std:.0f} eval_stochastic={stochastic:.0f} eval_mean_a_sampled_z={sampled_z:.0f} "
         f"train_last100={np.mean(ep):.0f} wall={wall:.0f}s "
         + " ".join(f"{k.split('/')[1]}={last.get(k, float('nan')):.3g}" for k in keys)
     )

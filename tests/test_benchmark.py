@@ -520,3 +520,14 @@ def test_no_return_ratio_against_a_baseline_whose_final_return_is_not_positive(t
     pendulum = next(line for line in lines if line.startswith("| PendulumNoVel-v1 | s2pg_ppo"))
     assert pendulum.split(" | ")[5] == "n/a"
     assert lines[-1].startswith("final / ppo_lstm: n/a on PendulumNoVel-v1, where")
+
+
+def test_no_sign_line_for_a_task_the_baseline_has_not_finished(tmp_path):
+    """A partial section: the baseline has no finished run on a task, so its final return is NaN, not negative;
+    the table must not claim it is not positive."""
+    bench = load_benchmark()
+    run = bench.Run("s2pg_ppo", "PendulumNoVel-v1", 0, tmp_path, tmp_path / "r.json", fps=100.0, returncode=0)
+    run.timesteps, run.returns = np.array([1]), np.array([-371.0])
+    args = argparse.Namespace(threshold=[], envs=["PendulumNoVel-v1"], baseline="ppo_lstm")
+    lines = bench.table(bench.summarise([run], ["s2pg_ppo", "ppo_lstm"], args), "ppo_lstm")
+    assert not any(line.startswith("final / ppo_lstm: n/a") for line in lines)

@@ -10,11 +10,13 @@ Example (the numbers in docs/s2pg.md)::
 
     OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --ppo-steps 4096 --grad-steps 300
     OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --profile --ppo-steps 4096 --n-steps 2048 --repeats 3
+    OMP_NUM_THREADS=1 python scripts/bench_s2pg_speed.py --profile --optimizer-kwargs "{'fused': True}"
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import time
 from dataclasses import dataclass, field
 
@@ -101,15 +103,26 @@ PROFILE_CASES = (
 )
 
 
-def profile_model(name: str, case: ProfileCase, steps: int, n_steps: int, batch_size: int, n_epochs: int):
+def profile_model(
+    name: str,
+    case: ProfileCase,
+    steps: int,
+    n_steps: int,
+    batch_size: int,
+    n_epochs: int,
+    optimizer_kwargs: dict,
+):
     """``(env steps/s, {label: seconds})`` of S2PG-PPO or PPO on ``case``: rollout (policy forward, S2PG
-    wrapper, env) and update."""
+    wrapper, env) and update; both algorithms' Adam takes ``optimizer_kwargs``."""
     env = make_vec_env(case.env_id, n_envs=case.n_envs, seed=0)
     common = {"n_steps": n_steps, "batch_size": batch_size, "n_epochs": n_epochs, "seed": 0, "device": "cpu"}
     if name == "S2PG-PPO":
-        model = S2PGPPO("MlpPolicy", env, **case.s2pg_kwargs, **common)
+        kwargs = dict(case.s2pg_kwargs)
+        kwargs["policy_kwargs"] = {**kwargs.get("policy_kwargs", {}), "optimizer_kwargs": optimizer_kwargs}
+        model = S2PGPPO("MlpPolicy", env, **kwargs, **common)
     else:
-        model = PPO("MlpPolicy", env, policy_kwargs=case.ppo_policy_kwargs, **common)
+        policy_kwargs = {**case.ppo_policy_kwargs, "optimizer_kwargs": optimizer_kwargs}
+        model = PPO("MlpPolicy", env, policy_kwargs=policy_kwargs, **common)
     model.learn(n_steps * case.n_envs)  # warm-up
     timers = Timers()
     timers.wrap(model, "collect_rollouts", "rollout")
@@ -134,11 +147,13 @@ def profile(args: argparse.Namespace) -> None:
         for _ in range(args.repeats):
             for name in runs:
                 runs[name].append(
-                    profile_model(name, case, args.ppo_steps, n_steps, batch_size, args.n_epochs)
+                    profile_model(
+                        name, case, args.ppo_steps, n_steps, batch_size, args.n_epochs, args.optimizer_kwargs
+                    )
                 )
         print(
             f"\n{case.env_id}, {case.label}, {case.n_envs} env(s), n_steps {n_steps}, batch {batch_size}, "
-            f"{args.n_epochs} epochs"
+            f"{args.n_epochs} epochs, Adam {args.optimizer_kwargs or 'defaults'}"
         )
         print("| algorithm | env steps/s | " + " | ".join(LABELS) + " |")
         print("|---|---|" + "---|" * len(LABELS))
@@ -215,6 +230,12 @@ def main() -> None:
         "--profile",
         action="store_true",
         help="S2PG-PPO vs PPO at equal widths, where the time goes; then exit",
+    )
+    parser.add_argument(
+        "--optimizer-kwargs",
+        type=ast.literal_eval,
+        default={},
+        help="--profile: keyword arguments of both algorithms' Adam, e.g. \"{'fused': True}\"",
     )
     args = parser.parse_args()
     th.set_num_threads(args.threads)

@@ -9,8 +9,9 @@ from stable_baselines3.common.buffers import DictRolloutBuffer
 from stable_baselines3.common.callbacks import ConvertCallback
 from stable_baselines3.common.env_util import make_vec_env
 
-from sb3_pgx import S2PGPPO, S2PGSAC
-from sb3_pgx.common.stateful.buffers import S2PGRolloutBuffer
+from sb3_pgx import S2PGPPO, S2PGSAC, S2PGTD3
+from sb3_pgx.common.stateful.buffers import S2PGRolloutBuffer, StatefulReplayBuffer
+from sb3_pgx.common.stateful.vec_env import S2PGVecEnv
 from tests.zoo_helpers import assert_ok, run_zoo_enjoy, run_zoo_train
 
 SMALL = {"z_dim": 4, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "policy_kwargs": {"n_features": 16}}
@@ -79,6 +80,16 @@ def test_gsde_of_a_copied_sac_zoo_entry_is_a_value_error():
     with pytest.raises(ValueError, match="use_sde must be False"):
         S2PGSAC("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=4)
     S2PGSAC("MlpPolicy", "Pendulum-v1", use_sde=False, sde_sample_freq=4)
+
+
+def test_off_policy_settings_name_the_allowed_value():
+    """gSDE in an off-policy S2PG policy's kwargs and a memory-optimised replay buffer: the message says what
+    is allowed."""
+    with pytest.raises(ValueError, match=r"use_sde must be False for S2PG-SAC/TD3 policies \(allowed: False"):
+        S2PGTD3("MlpPolicy", "Pendulum-v1", policy_kwargs={"use_sde": True})
+    env = S2PGVecEnv(make_vec_env("Pendulum-v1", n_envs=1), z_dim=2)
+    with pytest.raises(ValueError, match=r"optimize_memory_usage must be False .*\(allowed: False\)"):
+        StatefulReplayBuffer(10, env.observation_space, env.action_space, z_dim=2, optimize_memory_usage=True)
 
 
 # ------------------------------------------------------------------ gSDE (S2PG-PPO)

@@ -543,7 +543,9 @@ class S2PGOffPolicy(AugmentedObservationPolicy, BasePolicy):
         **kwargs: Any,
     ) -> None:
         if kwargs.pop("use_sde", False):
-            raise ValueError("use_sde must be False for S2PG policies")
+            raise ValueError(
+                "use_sde must be False for S2PG-SAC/TD3 policies (allowed: False; S2PG-PPO has gSDE)"
+            )
         super().__init__(
             observation_space,
             action_space,

@@ -32,7 +32,10 @@ class StatefulReplayBuffer(DictReplayBuffer):
 
     def __init__(self, *args: Any, z_dim: int, **kwargs: Any) -> None:
         if kwargs.get("optimize_memory_usage", False):
-            raise ValueError("optimize_memory_usage must be False for the S2PG replay buffer")
+            raise ValueError(
+                "optimize_memory_usage must be False for the S2PG replay buffer (allowed: False): it refreshes "
+                "z' in the next observations, which that option does not store"
+            )
         super().__init__(*args, **kwargs)
         self.z_dim = int(z_dim)
         self.last_batch_inds: np.ndarray | None = None

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,22 +93,42 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
-def _cell(ev: Evidence | None) -> str:
+def section_link(tag: str, docs: Path) -> str:
+    """Where section ``tag`` is published, as a link from ``docs/benchmarks/coverage.md``: the page holding its
+    ``<!-- bench:TAG -->`` block (``benchmarks.md``, ``benchmarks/tuning.md``, an algorithm page), else the
+    section's own ``summary.md``.
+
+    :param tag: the section's tag
+    :param docs: the ``docs`` folder
+    """
+    marker = f"<!-- bench:{tag} -->"
+    for page in [*sorted(docs.glob("*.md")), *sorted((docs / "benchmarks").glob("*.md"))]:
+        if marker in page.read_text():
+            relative = "../" + page.name if page.parent == docs else page.name
+            return f"{relative}#{tag.lower()}"  # the anchor of the section's heading, ``### <tag>``
+    return f"{tag}/summary.md"
+
+
+def _cell(ev: Evidence | None, link: Callable[[str], str]) -> str:
     """``tag (n seeds, budget)`` per section, or the mark of an entry no section has run."""
     if ev is None:
         return "**not yet run**"
     return "; ".join(
-        f"[{tag}](../benchmarks.md#{tag}) ({count(len(ev.seeds[tag]), 'seed')}, {ev.budget[tag]:,} steps)"
+        f"[{tag}]({link(tag)}) ({count(len(ev.seeds[tag]), 'seed')}, {ev.budget[tag]:,} steps)"
         for tag in sorted(ev.seeds)
     )
 
 
-def table(entries: list[tuple[str, str]], found: dict[tuple[str, str], Evidence]) -> str:
+def table(
+    entries: list[tuple[str, str]], found: dict[tuple[str, str], Evidence], docs: Path = ROOT / "docs"
+) -> str:
     """The markdown page: one row per shipped entry, the untested counted first.
 
     :param entries: the shipped (zoo key, env id) entries
     :param found: what the published sections ran of each
+    :param docs: the ``docs`` folder whose pages hold the sections (for the links)
     """
+    link = functools.cache(lambda tag: section_link(tag, docs))
     untested = [e for e in entries if e not in found]
     lines = [
         "# Which shipped entries a benchmark has run",
@@ -123,7 +144,7 @@ def table(entries: list[tuple[str, str]], found: dict[tuple[str, str], Evidence]
         "| algo | env | run by (seeds, budget) |",
         "|---|---|---|",
     ]
-    lines += [f"| {algo} | {env} | {_cell(found.get((algo, env)))} |" for algo, env in entries]
+    lines += [f"| {algo} | {env} | {_cell(found.get((algo, env)), link)} |" for algo, env in entries]
     return "\n".join(lines) + "\n"
 
 

@@ -371,13 +371,30 @@ def test_coverage_counts_the_zoo_key_itself_from_curves_and_records(tmp_path):
     assert set(found) == {("spma", "Hopper-v4")}
     assert found["spma", "Hopper-v4"].seeds == {"a": {0, 1}, "b": {3}}
     assert found["spma", "Hopper-v4"].budget == {"a": 2000, "b": 3000}
-    page = coverage.table(entries, found)
+    (tmp_path / "docs" / "benchmarks.md").write_text("<!-- bench:a -->\n### a\n<!-- /bench:a -->\n")
+    page = coverage.table(entries, found, tmp_path / "docs")
     assert "1 of the 3 entries have been run by a published section; **2 have not**" in page
     assert (
-        "| spma | Hopper-v4 | [a](../benchmarks.md#a) (2 seeds, 2,000 steps); [b](../benchmarks.md#b) (1 seed, 3,000 steps) |"
+        "| spma | Hopper-v4 | [a](../benchmarks.md#a) (2 seeds, 2,000 steps); [b](b/summary.md) (1 seed, 3,000 steps) |"
         in page
     )
     assert "| spma | Ant-v4 | **not yet run** |" in page and "| spma | Swimmer-v4 | **not yet run** |" in page
+
+
+def test_coverage_links_a_section_to_the_page_that_holds_it(tmp_path):
+    """A tuning section lives in docs/benchmarks/tuning.md, a study on an algorithm page, the rest in
+    docs/benchmarks.md; a section on no page links to its own summary (the links used to assume benchmarks.md)."""
+    from benchmarks import coverage
+
+    docs = tmp_path / "docs"
+    (docs / "benchmarks").mkdir(parents=True)
+    (docs / "benchmarks.md").write_text("<!-- bench:mujoco1m -->\n")
+    (docs / "s2pg.md").write_text("<!-- bench:s2pg-memory -->\n")
+    (docs / "benchmarks" / "tuning.md").write_text("<!-- bench:tune-S2PG-CartPole -->\n")
+    assert coverage.section_link("mujoco1m", docs) == "../benchmarks.md#mujoco1m"
+    assert coverage.section_link("s2pg-memory", docs) == "../s2pg.md#s2pg-memory"
+    assert coverage.section_link("tune-S2PG-CartPole", docs) == "tuning.md#tune-s2pg-cartpole"
+    assert coverage.section_link("tune-rank1-delta", docs) == "tune-rank1-delta/summary.md"
 
 
 def test_runs_go_seed_by_seed_so_that_an_interrupted_benchmark_covers_every_task(tmp_path, monkeypatch):

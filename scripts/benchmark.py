@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import importlib
 import itertools
 import json
@@ -37,6 +38,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +81,7 @@ class Run:
     prior_wall_s: float = 0.0  # seconds of the interrupted segments a checkpointed run continues from
     resumed_from: list[int] = field(default_factory=list)  # the steps it was continued at
     code: list[str] = field(default_factory=list)  # the code version of each segment that trained it
+    finished: str = ""  # the UTC date its training ended ("" in records older than the field)
     returncode: int | None = None
     timesteps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -268,14 +271,14 @@ def load_finished(run: Run, metric: str) -> bool:
     if run.record.exists():
         data = json.loads(run.record.read_text())
         run.wall_s, run.fps, run.returncode = data["wall_s"], data["fps"], 0
-        run.code = data.get("code", [])
+        run.code, run.finished = data.get("code", []), data.get("finished", "")
         run.timesteps, run.returns = np.array(data["timesteps"]), np.array(data["returns"])
         return True
     done = run.folder / DONE
     if not done.exists():
         return False
     run.wall_s, run.fps = map(float, done.read_text().split())
-    run.returncode = 0
+    run.returncode, run.finished = 0, utc_date(done.stat().st_mtime)
     run.code = read_list(run.folder / CODE)
     load_curve(run, metric)
     write_record(run)
@@ -365,6 +368,8 @@ def write_record(run: Run) -> None:
         data["resumed_from"] = run.resumed_from
     if run.code:
         data["code"] = run.code
+    if run.finished:
+        data["finished"] = run.finished
     resume.write_atomically(run.record, json.dumps(data) + "\n")
 
 
@@ -397,6 +402,7 @@ def finish(run: Run, returncode: int, wall_s: float, metric: str) -> None:
     run.fps = float(fps[-1]) if fps else float("nan")
     if returncode == 0:
         resume.write_atomically(run.folder / DONE, f"{run.wall_s} {run.fps}\n")
+        run.finished = utc_date(time.time())
         load_curve(run, metric)
         write_record(run)
         resume.remove_checkpoints(run.folder)
@@ -627,20 +633,50 @@ def best_of_grid(rows: list[dict], args: argparse.Namespace) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def code_summary(runs: list[Run]) -> str:
-    """Which code trained the finished runs: each version with its number of runs (a resumed run counts once
-    per version it ran on); runs recorded before versions were kept are counted apart."""
-    finished = [r for r in runs if r.returncode == 0]
+def tally(values_per_run: list[list[str]], quote: bool = False) -> str:
+    """``v1 (2 runs), v2 (1 run), not recorded (1 run)``: each value with the number of runs that have it (a run
+    counts once per distinct value), then the runs with none.
+
+    :param values_per_run: the values of each run (empty: not recorded)
+    :param quote: write each value as code
+    """
     counts: dict[str, int] = {}
-    for version in itertools.chain.from_iterable(dict.fromkeys(r.code) for r in finished):
-        counts[version] = counts.get(version, 0) + 1
-    unknown = sum(not r.code for r in finished)
-    parts = [f"`{v}` ({coverage.count(n, 'run')})" for v, n in sorted(counts.items())]
+    for value in itertools.chain.from_iterable(dict.fromkeys(values) for values in values_per_run):
+        counts[value] = counts.get(value, 0) + 1
+    unknown = sum(not values for values in values_per_run)
+    parts = [f"{f'`{v}`' if quote else v} ({coverage.count(n, 'run')})" for v, n in sorted(counts.items())]
     unrecorded = [f"not recorded ({coverage.count(unknown, 'run')})"] if unknown else []
     return ", ".join(parts + unrecorded) or "no finished run"
 
 
-def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str], code: str) -> str:
+def code_summary(runs: list[Run]) -> str:
+    """Which code trained the finished runs: each version with its number of runs (a resumed run counts once
+    per version it ran on); runs recorded before versions were kept are counted apart."""
+    return tally([r.code for r in runs if r.returncode == 0], quote=True)
+
+
+def date_summary(runs: list[Run]) -> str:
+    """On which days the finished runs ended, and a warning where they span several: the speed columns then
+    compare machines (or loads) that may differ."""
+    dates = [[r.finished] if r.finished else [] for r in runs if r.returncode == 0]
+    summary = tally(dates)
+    unrecorded = any(not ds for ds in dates)
+    if len({d for ds in dates for d in ds}) + unrecorded > 1:
+        summary += (
+            ": the runs span several sessions, whose machines may differ in speed, so env-steps/s and the "
+            "time-per-step ratios compare only runs of the same day"
+        )
+    return summary
+
+
+def utc_date(timestamp: float) -> str:
+    """``YYYY-MM-DD`` of a POSIX time, in UTC."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).date().isoformat()
+
+
+def markdown(
+    rows: list[dict], args: argparse.Namespace, extra: list[str], argv: list[str], provenance: tuple[str, str]
+) -> str:
     """The doc section: command (the one that trains the runs: a ``--report-only`` rendering names it without
     that flag), machine, code, budget, table, then ``extra`` (aggregates and plots)."""
     budget = f"{args.n_timesteps} env steps" if args.n_timesteps else "the yml's n_timesteps"
@@ -652,7 +688,8 @@ def markdown(rows: list[dict], args: argparse.Namespace, extra: list[str], argv:
         "",
         f"Command: `python scripts/benchmark.py {' '.join(shlex.quote(a) for a in argv if a != '--report-only')}`  ",
         f"Machine: {machine()}; {where(args)}.  ",
-        f"Code (git commit of sb3-pgx per run): {code}.  ",
+        f"Code (git commit of sb3-pgx per run): {provenance[0]}.  ",
+        f"Finished (UTC date per run): {provenance[1]}.  ",
         f"Budget: {budget} per run; evaluation every {args.eval_freq} steps on "
         f"{args.eval_episodes} episodes (deterministic except Atari). Final = last evaluation; AUC = mean "
         "of the evaluation curve; env-steps/s from SB3's last `fps` (includes evaluation time).",
@@ -691,7 +728,7 @@ def report(
     extra = aggregate_section(runs, labels, args, out, rel) if len(args.envs) > 1 else []
     plots = plot(runs, labels, args.envs, out) if args.eval_freq > 0 else []
     extra += [f"![{p}]({rel}/{p})" for p in plots]
-    section = markdown(rows, args, extra, argv, code_summary(runs))
+    section = markdown(rows, args, extra, argv, (code_summary(runs), date_summary(runs)))
     # summary.md sits beside the plots: its links are relative to ``out``, the doc's to the doc's folder
     (out / "summary.md").write_text(section.replace(f"]({rel}/", "](./") + "\n")
     if args.doc:

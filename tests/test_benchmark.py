@@ -7,6 +7,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -150,6 +151,9 @@ def test_reuse_resumes_from_the_committed_records_on_a_new_machine(tmp_path):
         f"Code (git commit of sb3-pgx per run): `{version}` (2 runs)."
         in (tmp_path / "out" / "summary.md").read_text()
     )
+    # and the day its training ended (the machine's speed changes from one session to the next)
+    days = {json.loads(r.read_text())["finished"] for r in records}
+    assert len(days) == 1 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", days.pop())
     curves, summary = ((tmp_path / "out" / f).read_text() for f in ("curves.csv", "summary.csv"))
     shutil.rmtree(tmp_path / "runs")  # a new machine: only the committed files are there
     proc = run_script(*argv, "--reuse", cwd=tmp_path)
@@ -177,6 +181,22 @@ def test_code_summary_counts_runs_per_version_and_the_unrecorded():
     runs = [SimpleNamespace(returncode=0, code=c) for c in (["a1"], ["a1", "b2"], ["b2", "b2"], [])]
     runs.append(SimpleNamespace(returncode=1, code=["c3"]))  # unfinished: not in the report
     assert bench.code_summary(runs) == "`a1` (2 runs), `b2` (2 runs), not recorded (1 run)"
+
+
+def test_dates_warn_where_the_runs_of_a_section_span_several_days():
+    """The speed columns of runs from different sessions (different machines) do not compare: the section says
+    so when their finishing days differ, or when some records predate the field."""
+    bench = load_benchmark()
+
+    def runs(*days: str) -> list[SimpleNamespace]:
+        return [SimpleNamespace(returncode=0, finished=day) for day in days]
+
+    assert bench.date_summary(runs("2026-12-07", "2026-12-07")) == "2026-12-07 (2 runs)"
+    for spread in (runs("2026-12-03", "2026-12-07"), runs("2026-12-07", "")):
+        assert "span several sessions" in bench.date_summary(spread)
+    assert bench.date_summary(runs("2026-12-03", "2026-12-07", "")).startswith(
+        "2026-12-03 (1 run), 2026-12-07 (1 run), not recorded (1 run): the runs span several sessions"
+    )
 
 
 def test_section_header_counts_in_words_a_reader_can_read():

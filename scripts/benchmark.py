@@ -656,15 +656,15 @@ def code_summary(runs: list[Run]) -> str:
 
 
 def date_summary(runs: list[Run]) -> str:
-    """On which days the finished runs ended, and a warning where they span several: the speed columns then
-    compare machines (or loads) that may differ."""
+    """On which days the finished runs ended, and a warning where they span several (a record older than the
+    field counts as another day): the speed columns may then compare different machines or loads."""
     dates = [[r.finished] if r.finished else [] for r in runs if r.returncode == 0]
     summary = tally(dates)
     unrecorded = any(not ds for ds in dates)
     if len({d for ds in dates for d in ds}) + unrecorded > 1:
         summary += (
-            ": the runs span several sessions, whose machines may differ in speed, so env-steps/s and the "
-            "time-per-step ratios compare only runs of the same day"
+            ": the runs finished on several days (or some on an unrecorded one), possibly on machines or loads of "
+            "different speed, so env-steps/s and the time-per-step ratios compare only runs of the same day"
         )
     return summary
 

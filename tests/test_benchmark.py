@@ -193,9 +193,9 @@ def test_dates_warn_where_the_runs_of_a_section_span_several_days():
 
     assert bench.date_summary(runs("2026-12-07", "2026-12-07")) == "2026-12-07 (2 runs)"
     for spread in (runs("2026-12-03", "2026-12-07"), runs("2026-12-07", "")):
-        assert "span several sessions" in bench.date_summary(spread)
+        assert "finished on several days" in bench.date_summary(spread)
     assert bench.date_summary(runs("2026-12-03", "2026-12-07", "")).startswith(
-        "2026-12-03 (1 run), 2026-12-07 (1 run), not recorded (1 run): the runs span several sessions"
+        "2026-12-03 (1 run), 2026-12-07 (1 run), not recorded (1 run): the runs finished on several days"
     )
 
 

@@ -163,27 +163,32 @@ def test_zoo_train_and_enjoy_on_novel_tasks(tmp_path, algo, env_id, extra):
 
 # ------------------------------------------------------------------ learning at a tiny budget
 def test_cartpole_novel_is_learned_by_s2pg_ppo_and_not_by_memoryless_ppo():
-    """20k steps (~10 s) of the shipped CartPoleNoVel-v1 entry: S2PG-PPO balances well beyond what PPO without
-    memory does with the same settings (measured on seeds 0/1/2: 187/210/189 vs 50/43/46)."""
+    """20k steps of the shipped CartPoleNoVel-v1 entry on seeds 0-2, one torch thread: S2PG-PPO balances well
+    beyond what PPO without memory does with the same settings. One seed used to be enough (187 vs 50), until the
+    packages of a fresh install (here gymnasium 1.4.0, numpy 2.4.6) moved seed 0 to 96-110; the mean over three seeds is the claim."""
     import rl_zoo3.import_envs  # noqa: F401  (registers CartPoleNoVel-v1)
     from stable_baselines3 import PPO
     from stable_baselines3.common.evaluation import evaluate_policy
 
-    common = {"n_steps": 256, "batch_size": 256, "n_epochs": 10, "learning_rate": 1e-3, "seed": 0}
-    returns = []
-    for model in (
-        S2PGPPO(
-            "MlpPolicy",
-            make_vec_env("CartPoleNoVel-v1", n_envs=8, seed=0),
-            z_dim=16,
-            policy_kwargs={"n_features": 64},
-            **common,
-        ),
-        PPO("MlpPolicy", make_vec_env("CartPoleNoVel-v1", n_envs=8, seed=0), **common),
-    ):
-        model.learn(20_000)
-        returns.append(evaluate_policy(model, make_vec_env("CartPoleNoVel-v1", n_envs=1, seed=5), 10)[0])
-    assert returns[0] >= 120 and returns[1] <= 90, returns
+    threads = th.get_num_threads()
+    th.set_num_threads(1)
+    returns: dict[str, list[float]] = {"s2pg": [], "ppo": []}
+    try:
+        for seed in range(3):
+            common = {"n_steps": 256, "batch_size": 256, "n_epochs": 10, "learning_rate": 1e-3, "seed": seed}
+            env = make_vec_env("CartPoleNoVel-v1", n_envs=8, seed=seed)
+            models = {
+                "s2pg": S2PGPPO("MlpPolicy", env, z_dim=16, policy_kwargs={"n_features": 64}, **common),
+                "ppo": PPO("MlpPolicy", make_vec_env("CartPoleNoVel-v1", n_envs=8, seed=seed), **common),
+            }
+            for name, model in models.items():
+                model.learn(20_000)
+                eval_env = make_vec_env("CartPoleNoVel-v1", n_envs=1, seed=5)
+                returns[name].append(evaluate_policy(model, eval_env, 10)[0])
+    finally:
+        th.set_num_threads(threads)
+    s2pg, ppo = (sum(r) / len(r) for r in returns.values())
+    assert s2pg >= 120 and ppo <= 90 and s2pg >= 2 * ppo, returns
 
 
 def test_action_std_is_relative_to_the_action_half_range():

@@ -94,10 +94,13 @@ def benchmark_argv(n_timesteps: int) -> list[str]:
 
 
 def start_until(argv: list[str], cwd: Path, ready: Callable[[], bool]) -> subprocess.Popen:
-    """Start ``python argv`` in its own session and return once ``ready()`` holds."""
+    """Start ``python argv`` in its own session and return once ``ready()`` holds. SIGINT is reset to its default
+    there: a test run started in the background of a non-interactive shell inherits it ignored, and then Ctrl-C
+    would not reach the training."""
     proc = subprocess.Popen(
         [sys.executable, *argv], cwd=cwd, env=zoo_env(), start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while not ready():
